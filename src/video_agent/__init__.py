@@ -1,0 +1,1 @@
+"""Video Agent: a LangGraph plugin that turns story scenes into short videos."""

@@ -1,0 +1,347 @@
+"""Pydantic models shared by every part of the Video Agent.
+
+The names follow the original spec: a scene's *combined context* goes in, the seed's
+``video_params`` (``scene`` / ``generation`` / ``motion``) are planned, and the seed's final
+output structure (``video_url`` + ``metadata``) comes out.  Everything that enters graph state is
+one of these models, so it serialises through any LangGraph checkpointer.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+MotionType = Literal[
+    "static", "push_in", "pull_out", "pan", "tilt", "truck", "ken_burns", "orbit", "crane"
+]
+"""Camera moves the planner may choose and every provider understands (natively or in prose)."""
+
+Speed = Literal["slow", "medium", "fast"]
+Easing = Literal["ease_in_out", "linear", "ease_in", "ease_out"]
+Source = Literal[
+    "layer1", "scene", "image_prompt", "speech_timing", "provider_capability", "default",
+    "language_model",
+]
+Slot = Literal["primary", "fallback"]
+
+SPEC_MIN_DURATION = 4.0
+SPEC_MAX_DURATION = 10.0
+SPEC_FPS = 24
+SPEC_MIN_WIDTH, SPEC_MIN_HEIGHT = 1024, 576
+SPEC_MIN_BITRATE, SPEC_MAX_BITRATE = 2_000_000, 5_000_000
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --------------------------------------------------------------------------- input
+
+
+class SceneContext(_Model):
+    """The seed's combined context for one scene, as the Layer 1 manager writes it."""
+
+    scene_number: int = Field(ge=1, description="1-based scene number within the story.")
+    scene_content: str = Field(description="The scene in natural language.")
+    image_url: str | None = Field(
+        default=None, description="http(s) URL, file:// URI or local path of the scene's still."
+    )
+    image_path: str | None = Field(default=None, description="Local path of the scene's still.")
+    image_prompt: str = Field(default="", description="Prompt (and negative prompt) of the still.")
+    layer1_analysis: str = Field(default="", description="The Layer 1 manager's recommendations.")
+
+    @field_validator("scene_content")
+    @classmethod
+    def _content_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return value
+
+    @model_validator(mode="after")
+    def _has_image(self) -> SceneContext:
+        if not (self.image_url or self.image_path):
+            raise ValueError("image_url or image_path is required")
+        return self
+
+    @property
+    def key(self) -> str:
+        """The scene's key in every per-scene map of the story state."""
+        return scene_key(self.scene_number)
+
+    @property
+    def image_ref(self) -> str:
+        """Where the still comes from: the local path wins over the URL."""
+        return self.image_path or self.image_url or ""
+
+    @property
+    def image_field(self) -> str:
+        return "image_path" if self.image_path else "image_url"
+
+
+def scene_key(number: int | str) -> str:
+    """String key of a scene (Studio and the SDK see JSON, whose keys are strings)."""
+    return str(int(number))
+
+
+class NarrationTiming(_Model):
+    """What the Speech Agent knows of a scene's narration."""
+
+    duration: float = Field(gt=0, description="Narration length in seconds.")
+    text: str = ""
+
+
+class LocalImage(_Model):
+    """A verified still on local disk, ready for a provider."""
+
+    path: str
+    sha256: str
+    width: int
+    height: int
+    format: str
+    source: str = Field(description="Where it came from (URL or path as given).")
+
+
+# --------------------------------------------------------------------------- analysis
+
+
+class MotionAnalysis(_Model):
+    scene_type: str = "character_focused"
+    movement_requirements: list[str] = Field(default_factory=list)
+    key_elements: list[str] = Field(default_factory=list)
+    timing_considerations: str = "medium_paced"
+
+
+class TechnicalRequirements(_Model):
+    quality_needs: str = "standard"
+    focus_areas: list[str] = Field(default_factory=list)
+    lighting_dynamics: str = "static_lighting"
+
+
+class QualityThresholds(_Model):
+    min_resolution: str = f"{SPEC_MIN_WIDTH}x{SPEC_MIN_HEIGHT}"
+    min_fps: int = SPEC_FPS
+    min_duration: float = SPEC_MIN_DURATION
+
+
+class GenerationStrategy(_Model):
+    primary_approach: str = "push_in_with_subtle_movement"
+    fallback_options: str = "pan_with_focus_points"
+    quality_thresholds: QualityThresholds = Field(default_factory=QualityThresholds)
+
+
+class CameraCue(_Model):
+    """One camera instruction found in the text, with where it was found."""
+
+    motion: MotionType | None = None
+    direction: str | None = None
+    speed: Speed | None = None
+    duration: float | None = None
+    phrase: str = ""
+    source: Source = "layer1"
+
+
+class SceneAnalysis(_Model):
+    """The seed's ``reasoning_steps``, plus what the planner read out of the texts."""
+
+    motion_analysis: MotionAnalysis = Field(default_factory=MotionAnalysis)
+    technical_requirements: TechnicalRequirements = Field(default_factory=TechnicalRequirements)
+    generation_strategy: GenerationStrategy = Field(default_factory=GenerationStrategy)
+    cues: list[CameraCue] = Field(default_factory=list)
+    style_preferences: list[str] = Field(default_factory=list)
+    negative_prompt: str = ""
+    scene_elements: dict[str, Any] = Field(
+        default_factory=dict, description="primary_focus, key_details, atmosphere (seed metadata)."
+    )
+
+
+# --------------------------------------------------------------------------- plan
+
+
+class SceneSpec(_Model):
+    content: str
+    number: int
+    image_url: str
+
+
+class GenerationSettings(_Model):
+    guidance_scale: float = 6.0
+    num_inference_steps: int = 30
+    aspect_ratio: str = "16:9"
+    negative_prompt: str = "blurry, low quality"
+    motion_scale: float = Field(default=0.8, ge=0.0, le=1.0)
+    motion_type: MotionType = "push_in"
+    fps: int = SPEC_FPS
+    resolution: str = f"{SPEC_MIN_WIDTH}x{SPEC_MIN_HEIGHT}"
+
+
+class MotionSpec(_Model):
+    type: MotionType = "push_in"
+    speed: Speed = "slow"
+    direction: str | None = None
+    duration: float = Field(default=6.0, ge=SPEC_MIN_DURATION, le=SPEC_MAX_DURATION)
+    focus_points: list[str] = Field(default_factory=list)
+    easing: Easing = "ease_in_out"
+
+
+class VideoParams(_Model):
+    """The seed's ``video_params``."""
+
+    scene: SceneSpec
+    generation: GenerationSettings = Field(default_factory=GenerationSettings)
+    motion: MotionSpec = Field(default_factory=MotionSpec)
+
+
+class Decision(_Model):
+    field: str
+    value: Any = None
+    reason: str
+    source: Source
+
+
+class Conflict(_Model):
+    """A creative wish that met a technical limit, and how it was resolved."""
+
+    field: str
+    requested: Any = None
+    resolved: Any = None
+    reason: str
+    source: Source = "provider_capability"
+
+
+class ReasoningTrace(_Model):
+    decisions: list[Decision] = Field(default_factory=list)
+    conflicts: list[Conflict] = Field(default_factory=list)
+    flags: list[str] = Field(default_factory=list)
+
+    def decide(self, field: str, value: Any, reason: str, source: Source) -> Any:
+        self.decisions.append(Decision(field=field, value=value, reason=reason, source=source))
+        return value
+
+    def conflict(
+        self, field: str, requested: Any, resolved: Any, reason: str,
+        source: Source = "provider_capability",
+    ) -> Any:
+        self.conflicts.append(
+            Conflict(field=field, requested=requested, resolved=resolved, reason=reason,
+                     source=source)
+        )
+        return resolved
+
+
+# --------------------------------------------------------------------------- providers
+
+
+class ProviderCapabilities(_Model):
+    """What a provider can be asked for; the plan is fitted to this before each call."""
+
+    durations: list[float] | None = Field(
+        default=None, description="Discrete durations it accepts; None means any in the range."
+    )
+    min_duration: float = SPEC_MIN_DURATION
+    max_duration: float = SPEC_MAX_DURATION
+    aspect_ratios: list[str] = Field(default_factory=lambda: ["16:9"])
+    resolutions: list[str] = Field(default_factory=lambda: ["1024x576"])
+    fps: list[int] = Field(default_factory=lambda: [SPEC_FPS])
+    guidance_scale: tuple[float, float] | None = None
+    num_inference_steps: tuple[int, int] | None = None
+    negative_prompt: bool = False
+    camera_controls: list[MotionType] = Field(default_factory=list)
+    price_per_second: float = 0.0
+    max_concurrency: int = 2
+
+
+class GenerationRequest(_Model):
+    """One call to a provider: the fitted plan and the verified still."""
+
+    story_id: str
+    scene: str
+    slot: Slot
+    params: VideoParams
+    image: LocalImage
+    prompt: str
+    work_dir: str = Field(description="Folder for partial files (under the output's temp/).")
+
+
+class GenerationResult(_Model):
+    path: str = Field(description="The clip as the provider delivered it, under temp/.")
+    provider: str
+    model: str
+    request_id: str | None = None
+    provider_args: dict[str, Any] = Field(default_factory=dict)
+    cost: float = 0.0
+    elapsed_s: float = 0.0
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class Attempt(_Model):
+    slot: Slot
+    provider: str
+    model: str = ""
+    request_id: str | None = None
+    outcome: Literal["ok", "error", "quality_fail"]
+    error: str | None = None
+    error_kind: str | None = None
+    elapsed_s: float = 0.0
+    cost: float = 0.0
+    conflicts: list[Conflict] = Field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- quality
+
+
+class ProbeInfo(_Model):
+    container: str = ""
+    codec: str = ""
+    profile: str | None = None
+    pix_fmt: str | None = None
+    width: int = 0
+    height: int = 0
+    sample_aspect: str | None = None
+    fps: float = 0.0
+    real_fps: float = 0.0
+    frame_count: int = 0
+    duration: float = 0.0
+    bitrate: int = 0
+    audio_streams: int = 0
+    moov_front: bool | None = None
+
+    @property
+    def resolution(self) -> str:
+        return f"{self.width}x{self.height}"
+
+
+class QualityReport(_Model):
+    verdict: Literal["pass", "repaired", "fail"]
+    reasons: list[str] = Field(default_factory=list)
+    metrics: dict[str, float] = Field(default_factory=dict)
+    probe: ProbeInfo = Field(default_factory=ProbeInfo)
+    original_probe: ProbeInfo | None = None
+    repairs: list[str] = Field(default_factory=list)
+    path: str = Field(default="", description="The clip to store (the repaired one if repaired).")
+    elapsed_s: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict != "fail"
+
+
+# --------------------------------------------------------------------------- output
+
+
+class SceneError(_Model):
+    scene: str
+    stage: str
+    critical: bool = True
+    field: str | None = None
+    message: str
+    attempts: list[Attempt] = Field(default_factory=list)
+
+
+class SceneVideo(_Model):
+    """The seed's final output structure for one scene."""
+
+    video_url: str
+    metadata: dict[str, Any]
+    path: str
+    version: int = 1
