@@ -1,1 +1,48 @@
-"""Turn a provider spec such as ``local``, ``local:draft`` or ``fal:<endpoint id>`` into a provider."""
+"""Turn a provider spec (``local``, ``local:draft``, ``fal:<endpoint id>``) into a provider.
+
+Providers are cached per spec and settings, so limits they hold (a fal endpoint's requests in
+flight) are shared by every scene of a run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING
+
+from video_agent.adapters.providers.base import VideoProvider
+
+if TYPE_CHECKING:
+    from video_agent.context import VideoAgentContext
+
+_CACHE: dict[tuple[object, ...], VideoProvider] = {}
+
+
+class ProviderSpecError(ValueError):
+    pass
+
+
+def resolve_provider(spec: str, ctx: VideoAgentContext) -> VideoProvider:
+    kind, _, arg = spec.strip().partition(":")
+    key_hash = hashlib.sha256((ctx.fal_key or "").encode()).hexdigest()[:12]
+    cache_key = (spec, ctx.resolution, str(ctx.state_dir), ctx.provider_timeout_s,
+                 ctx.budget_usd, key_hash)
+    if cache_key in _CACHE:
+        return _CACHE[cache_key]
+    provider: VideoProvider
+    if kind == "local":
+        from video_agent.adapters.providers.local import LocalRenderer
+
+        provider = LocalRenderer(arg or "standard", size=ctx.size)
+    elif kind == "fal":
+        if not arg:
+            raise ProviderSpecError(f"provider {spec!r}: 'fal:' needs an endpoint id")
+        from video_agent.adapters.providers.fal import make_fal_provider
+
+        provider = make_fal_provider(arg, state_dir=ctx.state_dir, key=ctx.fal_key,
+                                     timeout_s=ctx.provider_timeout_s, budget_usd=ctx.budget_usd)
+    else:
+        raise ProviderSpecError(
+            f"provider {spec!r}: unknown kind {kind!r} (use 'local', 'local:<preset>' "
+            "or 'fal:<endpoint id>')")
+    _CACHE[cache_key] = provider
+    return provider

@@ -1,0 +1,174 @@
+"""Image source: a scene's still from a local path or an http(s) URL, verified and cached.
+
+Every still is decoded once with Pillow before any provider sees it; the verified bytes are kept in
+``<cache>/<sha256>.<ext>`` and URLs map to their hash, so a still is fetched once across runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import os
+import uuid
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import aiohttp
+from PIL import Image, UnidentifiedImageError
+
+from video_agent.models import LocalImage
+
+FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "BMP": "bmp", "TIFF": "tiff", "GIF": "gif"}
+MIN_WIDTH, MIN_HEIGHT = 320, 180
+
+
+class ImageError(Exception):
+    """A still that cannot be used; always critical for its scene."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class ImageSource:
+    """Resolves image references to verified local files."""
+
+    def __init__(self, cache_dir: Path, *, max_bytes: int = 25 * 1024 * 1024,
+                 timeout_s: float = 30.0, base_dir: Path | None = None) -> None:
+        self.cache_dir = cache_dir
+        self.max_bytes = max_bytes
+        self.timeout_s = timeout_s
+        self.base_dir = base_dir
+
+    async def resolve(self, ref: str, *, field: str = "image_url") -> LocalImage:
+        ref = ref.strip()
+        if not ref:
+            raise ImageError(field, "is empty")
+        parsed = urlparse(ref)
+        scheme = parsed.scheme.lower()
+        if scheme in ("http", "https"):
+            return await self._fetch(ref, field)
+        if scheme == "file":
+            return await self._local(Path(unquote(parsed.path)), ref, field)
+        if scheme and len(scheme) > 1:  # one letter is a Windows drive, not a scheme
+            raise ImageError(
+                field, f"unsupported scheme {scheme!r} (use http(s), file:// or a path)")
+        path = Path(ref).expanduser()
+        if not path.is_absolute() and self.base_dir is not None:
+            path = self.base_dir / path
+        return await self._local(path, ref, field)
+
+    async def _local(self, path: Path, ref: str, field: str) -> LocalImage:
+        if not path.is_file():
+            raise ImageError(field, f"no such file: {path}")
+        size = path.stat().st_size
+        if size > self.max_bytes:
+            raise ImageError(field, f"{size} bytes is over the {self.max_bytes}-byte limit")
+        data = await asyncio.to_thread(path.read_bytes)
+        return await asyncio.to_thread(self._verify_and_cache, data, ref, field, None)
+
+    async def _fetch(self, url: str, field: str) -> LocalImage:
+        cached = self._cached_url(url)
+        if cached is not None:
+            return cached
+        timeout = aiohttp.ClientTimeout(total=self.timeout_s)
+        try:
+            async with aiohttp.ClientSession(timeout=timeout) as session, \
+                    session.get(url) as response:
+                if response.status != 200:
+                    raise ImageError(field, f"GET {url} answered HTTP {response.status}")
+                ctype = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+                if ctype and not ctype.startswith("image/") and ctype != "application/octet-stream":
+                    raise ImageError(field, f"{url} is {ctype!r}, not an image")
+                if (response.content_length or 0) > self.max_bytes:
+                    raise ImageError(
+                        field, f"{url} is {response.content_length} bytes, over the "
+                               f"{self.max_bytes}-byte limit")
+                data = bytearray()
+                async for chunk in response.content.iter_chunked(1 << 16):
+                    data.extend(chunk)
+                    if len(data) > self.max_bytes:
+                        raise ImageError(field, f"{url} is over the {self.max_bytes}-byte limit")
+        except ImageError:
+            raise
+        except TimeoutError as exc:
+            raise ImageError(field, f"{url} did not answer within {self.timeout_s:g} s") from exc
+        except aiohttp.ClientError as exc:
+            raise ImageError(field, f"{url} is unreachable ({exc.__class__.__name__}: {exc})") \
+                from exc
+        image = await asyncio.to_thread(self._verify_and_cache, bytes(data), url, field, url)
+        return image
+
+    # ------------------------------------------------------------------ cache
+
+    def _index_path(self) -> Path:
+        return self.cache_dir / "urls.json"
+
+    def _cached_url(self, url: str) -> LocalImage | None:
+        try:
+            entry = json.loads(self._index_path().read_text())[url]
+        except (OSError, ValueError, KeyError):
+            return None
+        image = LocalImage.model_validate(entry)
+        return image if Path(image.path).is_file() else None
+
+    def _remember_url(self, url: str, image: LocalImage) -> None:
+        try:
+            index = json.loads(self._index_path().read_text())
+        except (OSError, ValueError):
+            index = {}
+        index[url] = image.model_dump()
+        _atomic_write(self._index_path(), json.dumps(index, indent=1).encode())
+
+    def _verify_and_cache(self, data: bytes, ref: str, field: str, url: str | None) -> LocalImage:
+        width, height, fmt = verify_image_bytes(data, field)
+        digest = hashlib.sha256(data).hexdigest()
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        target = self.cache_dir / f"{digest}.{FORMATS[fmt]}"
+        if not target.exists():
+            _atomic_write(target, data)
+        image = LocalImage(path=str(target), sha256=digest, width=width, height=height,
+                           format=fmt, source=ref)
+        if url is not None:
+            self._remember_url(url, image)
+        return image
+
+
+def verify_image_bytes(data: bytes, field: str) -> tuple[int, int, str]:
+    """Decode ``data`` fully; return (width, height, format) or raise ``ImageError``."""
+    import io
+
+    if not data:
+        raise ImageError(field, "the image is empty (0 bytes)")
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            probe.verify()
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+            width, height, fmt = image.width, image.height, image.format or ""
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError,
+            ValueError) as exc:
+        raise ImageError(field, f"not a readable image ({exc})") from exc
+    if fmt not in FORMATS:
+        raise ImageError(field, f"unsupported image format {fmt!r}")
+    if width < MIN_WIDTH or height < MIN_HEIGHT:
+        raise ImageError(
+            field, f"{width}x{height} is too small (at least {MIN_WIDTH}x{MIN_HEIGHT})")
+    return width, height, fmt
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
+    try:
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()

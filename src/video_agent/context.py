@@ -1,0 +1,91 @@
+"""Run-time settings of the Video Agent: a LangGraph context object, never part of state.
+
+Nodes read it as ``runtime.context``; LangGraph Studio shows each field's description.
+Nothing here is checkpointed, which is why secrets such as the fal key may live here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(kw_only=True)
+class VideoAgentContext:
+    """Settings for one run of the Video Agent."""
+
+    output_dir: str = field(
+        default="generated_video",
+        metadata={"description": "Root folder of <story>/scene_<n>/video.mp4, temp/ and .state/."},
+    )
+    primary: str = field(
+        default="local",
+        metadata={"description": "Primary provider: 'local', 'local:draft' or 'fal:<endpoint>'."},
+    )
+    fallback: str = field(
+        default="local:draft",
+        metadata={"description": "Fallback provider, same forms as primary; '' for none."},
+    )
+    resolution: str = field(
+        default="1024x576",
+        metadata={"description": "Output size of stored clips (16:9, at least 1024x576)."},
+    )
+    story_dir: str | None = field(
+        default=None,
+        metadata={"description": "Folder that relative image paths are resolved against."},
+    )
+    image_max_bytes: int = field(
+        default=25 * 1024 * 1024,
+        metadata={"description": "Largest still accepted, in bytes."},
+    )
+    image_timeout_s: float = field(
+        default=30.0, metadata={"description": "Timeout for fetching an http(s) still."}
+    )
+    provider_timeout_s: float = field(
+        default=600.0, metadata={"description": "Longest wait for one provider call, seconds."}
+    )
+    budget_usd: float | None = field(
+        default=None,
+        metadata={"description": "Refuse paid submissions past this estimated story cost."},
+    )
+    force_scenes: list[str] = field(
+        default_factory=list,
+        metadata={"description": "Scene numbers to generate again even if they have a video."},
+    )
+    only_scenes: list[str] = field(
+        default_factory=list,
+        metadata={"description": "Limit the run to these scene numbers (empty: all scenes)."},
+    )
+    public_base_url: str | None = field(
+        default=None,
+        metadata={"description": "Base URL for video_url; file:// URIs when unset."},
+    )
+    fal_key: str | None = field(
+        default=None,
+        repr=False,
+        metadata={"description": "fal.ai key; FAL_KEY from the environment when unset."},
+    )
+    chat_model: Any = field(
+        default=None,
+        repr=False,
+        metadata={"description": "Optional LangChain chat model that plans motion."},
+    )
+    quality: Any = field(
+        default=None,
+        metadata={"description": "video_agent.quality.QualitySettings; defaults when unset."},
+    )
+
+    @property
+    def out(self) -> Path:
+        return Path(self.output_dir).expanduser().resolve()
+
+    @property
+    def state_dir(self) -> Path:
+        """Durable run state (checkpoints, fal request ledger, caches)."""
+        return self.out / ".state"
+
+    @property
+    def size(self) -> tuple[int, int]:
+        width, height = (int(v) for v in self.resolution.lower().split("x"))
+        return width, height

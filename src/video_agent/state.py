@@ -1,0 +1,106 @@
+"""Graph state: the story state shared with the Layer 1 manager and the Speech Agent, and the
+private state of one scene inside the Video Agent subgraph.
+
+Every per-scene map is keyed by the scene number as a string and merged by ``merge_by_scene``,
+so parallel scene branches never overwrite each other.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Annotated, Any, TypedDict, TypeVar
+
+from video_agent.models import (
+    Attempt,
+    GenerationResult,
+    LocalImage,
+    NarrationTiming,
+    QualityReport,
+    ReasoningTrace,
+    SceneAnalysis,
+    SceneContext,
+    SceneError,
+    SceneVideo,
+    Slot,
+    VideoParams,
+)
+
+V = TypeVar("V")
+
+
+def merge_by_scene(left: dict[str, V] | None, right: dict[str, V | None] | None) -> dict[str, V]:
+    """Merge per-scene maps: the right side wins per key, and ``None`` removes a key.
+
+    Keys are normalised to strings so ``{5: ...}`` from a hand-written update lands on ``"5"``.
+    """
+    merged = {str(k): v for k, v in (left or {}).items()}
+    for key, value in (right or {}).items():
+        if value is None:
+            merged.pop(str(key), None)
+        else:
+            merged[str(key)] = value
+    return merged
+
+
+def keep_tombstones(
+    left: dict[str, V | None] | None, right: dict[str, V | None] | None
+) -> dict[str, V | None]:
+    """Like ``merge_by_scene`` but keeps ``None`` values, so a scene's "clear this" reaches the
+    parent graph, whose ``merge_by_scene`` then removes the key there."""
+    return {**{str(k): v for k, v in (left or {}).items()},
+            **{str(k): v for k, v in (right or {}).items()}}
+
+
+class StoryState(TypedDict, total=False):
+    """State shared by the story graph's agents (see the README's table of shared keys).
+
+    Attributes:
+        story_id: Identifier of the story; names its output folder and checkpoint thread.
+        scenes: The seed's combined context per scene (written by the Layer 1 manager).
+        narration: Narration timing per scene (written by the Speech Agent, read here).
+        videos: The finished video per scene (written by the Video Agent).
+        errors: Why a scene has no video (written by the Video Agent; cleared on success).
+        planned_durations: Clip length chosen per scene (written here, read by the Speech Agent).
+    """
+
+    story_id: str
+    scenes: Annotated[dict[str, SceneContext], merge_by_scene]
+    narration: Annotated[dict[str, NarrationTiming], merge_by_scene]
+    videos: Annotated[dict[str, SceneVideo], merge_by_scene]
+    errors: Annotated[dict[str, SceneError], merge_by_scene]
+    planned_durations: Annotated[dict[str, float], merge_by_scene]
+
+
+class SceneInput(TypedDict, total=False):
+    """What a story graph sends to the Video Agent for one scene (the ``Send`` payload)."""
+
+    story_id: str
+    scene: SceneContext
+    narration: NarrationTiming | None
+
+
+class SceneOutput(TypedDict, total=False):
+    """What one scene's run writes back into the story state."""
+
+    videos: Annotated[dict[str, SceneVideo], keep_tombstones]
+    errors: Annotated[dict[str, SceneError | None], keep_tombstones]
+    planned_durations: Annotated[dict[str, float], keep_tombstones]
+
+
+class SceneState(SceneInput, SceneOutput, total=False):
+    """Private state of one scene inside the Video Agent subgraph."""
+
+    image: LocalImage
+    analysis: SceneAnalysis
+    params: VideoParams
+    trace: ReasoningTrace
+    attempts: Annotated[list[Attempt], operator.add]
+    candidate: GenerationResult | None
+    candidate_slot: Slot | None
+    quality: QualityReport | None
+    timings: Annotated[dict[str, float], keep_tombstones]
+
+
+def scene_update(scene: str, **maps: Any) -> dict[str, dict[str, Any]]:
+    """Build a per-scene update: ``scene_update("5", errors=e)`` -> ``{"errors": {"5": e}}``."""
+    return {name: {scene: value} for name, value in maps.items()}
