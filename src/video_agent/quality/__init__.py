@@ -1,0 +1,18 @@
+"""The quality gate: probe, repair and judge every clip against the spec and its source still."""
+
+from video_agent.quality.assess import assess_clip, measure, spec_reasons
+from video_agent.quality.probe import probe
+from video_agent.quality.repair import RepairPlan, apply_repair, plan_repair
+from video_agent.quality.settings import QualityError, QualitySettings
+
+__all__ = [
+    "QualityError",
+    "QualitySettings",
+    "RepairPlan",
+    "apply_repair",
+    "assess_clip",
+    "measure",
+    "plan_repair",
+    "probe",
+    "spec_reasons",
+]

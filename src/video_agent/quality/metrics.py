@@ -1,0 +1,302 @@
+"""Metrics measured on decoded analysis frames: fidelity, motion, flicker, freezes, cuts, drift.
+
+Every function takes plain numpy arrays so it can be checked on synthetic frames.
+Pixel distances are expressed in pixels of a 1024-wide frame whatever the analysis size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+# ----------------------------------------------------------------------------- fidelity
+
+
+def ssim(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean structural similarity of two gray images (Gaussian window, sigma 1.5)."""
+    x = a.astype(np.float32)
+    y = b.astype(np.float32)
+    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+
+    def blur(img: np.ndarray) -> np.ndarray:
+        return cv2.GaussianBlur(img, (11, 11), 1.5)
+
+    mx, my = blur(x), blur(y)
+    vx = blur(x * x) - mx * mx
+    vy = blur(y * y) - my * my
+    cxy = blur(x * y) - mx * my
+    num = (2 * mx * my + c1) * (2 * cxy + c2)
+    den = (mx * mx + my * my + c1) * (vx + vy + c2)
+    return float(np.mean(num / den))
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    """Peak signal-to-noise ratio in dB (capped at 100 for identical images)."""
+    mse = float(np.mean((a.astype(np.float32) - b.astype(np.float32)) ** 2))
+    return 100.0 if mse <= 1e-10 else float(10 * np.log10(255.0**2 / mse))
+
+
+def content_box(gray: np.ndarray, black: float = 20.0) -> tuple[int, int, int, int]:
+    """``(x0, y0, x1, y1)`` of the picture inside letterbox or pillarbox bars."""
+    h, w = gray.shape
+    rows = gray.mean(axis=1) >= black
+    cols = gray.mean(axis=0) >= black
+    if not rows.any() or not cols.any():
+        return 0, 0, w, h
+    y0, y1 = int(np.argmax(rows)), int(h - np.argmax(rows[::-1]))
+    x0, x1 = int(np.argmax(cols)), int(w - np.argmax(cols[::-1]))
+    # Bars are only bars when they are thin strips on opposite sides; otherwise keep the frame.
+    if (y1 - y0) < h * 0.5 or (x1 - x0) < w * 0.5:
+        return 0, 0, w, h
+    return x0, y0, x1, y1
+
+
+@dataclass
+class Fidelity:
+    ssim: float
+    psnr: float
+    zoom: float
+    offset_x: float
+    offset_y: float
+
+
+_Match = tuple[float, int, int, float, float]
+
+
+def _match(source: np.ndarray, content: np.ndarray, zoom: float) -> _Match:
+    """Best placement of ``content`` in ``source`` seen at ``zoom``: (score, x, y, factor, zoom)."""
+    sh, sw = source.shape
+    ch, cw = content.shape
+    aspect = cw / ch
+    win_w = min(sw, sh * aspect) / zoom
+    factor = cw / win_w
+    rw, rh = max(cw, round(sw * factor)), max(ch, round(sh * factor))
+    resized = cv2.resize(source, (rw, rh), interpolation=cv2.INTER_AREA)
+    result = cv2.matchTemplate(resized, content, cv2.TM_CCOEFF_NORMED)
+    _, score, _, (x, y) = cv2.minMaxLoc(result)
+    return float(score), x, y, factor, float(zoom)
+
+
+def fidelity(first: np.ndarray, source: np.ndarray, max_zoom: float = 1.6) -> Fidelity:
+    """Compare a clip's first gray frame with the gray source still.
+
+    The still is searched for the window the first frame shows (any zoom from the widest crop
+    of the frame's aspect up to ``max_zoom``, any position), so a push-in that starts wide, a pan
+    that starts on one side and a letterboxed provider frame all compare like with like.
+    """
+    x0, y0, x1, y1 = content_box(first)
+    content = np.ascontiguousarray(first[y0:y1, x0:x1])
+    if min(content.shape) < 8 or min(source.shape) < 8:
+        return Fidelity(0.0, 0.0, 1.0, 0.0, 0.0)
+    # Work on a copy of the still whose widest window is about twice the frame's width.
+    aspect = content.shape[1] / content.shape[0]
+    widest = min(source.shape[1], source.shape[0] * aspect)
+    if widest > 2 * content.shape[1]:
+        ratio = 2 * content.shape[1] / widest
+        source = cv2.resize(source, (max(8, round(source.shape[1] * ratio)),
+                                     max(8, round(source.shape[0] * ratio))),
+                            interpolation=cv2.INTER_AREA)
+    zooms = list(np.arange(1.0, max_zoom + 1e-6, 0.05))
+    best = max((_match(source, content, z) for z in zooms), key=lambda m: m[0])
+    step = 0.05
+    for _ in range(2):
+        step /= 4
+        center = best[4]
+        candidates = [center + k * step for k in (-3, -2, -1, 1, 2, 3)]
+        best = max([best, *(_match(source, content, z) for z in candidates if z >= 1.0)],
+                   key=lambda m: m[0])
+    _, x, y, factor, zoom = best
+    sh, sw = source.shape
+    resized = cv2.resize(source, (max(content.shape[1], round(sw * factor)),
+                                  max(content.shape[0], round(sh * factor))),
+                         interpolation=cv2.INTER_AREA)
+    window = resized[y:y + content.shape[0], x:x + content.shape[1]]
+    return Fidelity(
+        ssim=ssim(content, window), psnr=psnr(content, window), zoom=float(zoom),
+        offset_x=x / factor, offset_y=y / factor,
+    )
+
+
+# ----------------------------------------------------------------------------- motion
+
+
+def smooth(values: np.ndarray, window: int = 9) -> np.ndarray:
+    """Centred moving average along axis 0 with mirrored ends."""
+    if len(values) < 3:
+        return values.astype(np.float64)
+    window = max(3, min(window, len(values) - (1 - len(values) % 2)))
+    pad = window // 2
+    padded = np.pad(values.astype(np.float64), [(pad, pad)] + [(0, 0)] * (values.ndim - 1),
+                    mode="reflect")
+    kernel = np.ones(window) / window
+    if values.ndim == 1:
+        return np.convolve(padded, kernel, mode="valid")
+    return np.stack([np.convolve(padded[:, k], kernel, mode="valid")
+                     for k in range(values.shape[1])], axis=1)
+
+
+def global_motion(prev: np.ndarray, cur: np.ndarray) -> tuple[float, float, float] | None:
+    """Frame-to-frame motion ``(dx, dy, dzoom)`` in analysis pixels, or None if untrackable.
+
+    ``dzoom`` is the scale change expressed as the displacement it causes at the frame corner.
+    """
+    points = cv2.goodFeaturesToTrack(prev, maxCorners=200, qualityLevel=0.01, minDistance=6,
+                                     blockSize=5)
+    if points is None or len(points) < 8:
+        return None
+    moved, status, _ = cv2.calcOpticalFlowPyrLK(prev, cur, points, None, winSize=(15, 15),
+                                                maxLevel=3)
+    ok = status.ravel() == 1
+    if ok.sum() < 8:
+        return None
+    matrix, inliers = cv2.estimateAffinePartial2D(points[ok], moved[ok], method=cv2.RANSAC,
+                                                  ransacReprojThreshold=1.0)
+    if matrix is None or inliers is None or inliers.sum() < 6:
+        return None
+    h, w = prev.shape
+    cx, cy = (w - 1) / 2, (h - 1) / 2
+    dx = matrix[0, 0] * cx + matrix[0, 1] * cy + matrix[0, 2] - cx
+    dy = matrix[1, 0] * cx + matrix[1, 1] * cy + matrix[1, 2] - cy
+    scale = float(np.hypot(matrix[0, 0], matrix[1, 0]))
+    return float(dx), float(dy), (scale - 1.0) * float(np.hypot(cx, cy))
+
+
+@dataclass
+class Motion:
+    jitter_px: float
+    max_jump_px: float
+    max_jump_at: float
+    speed_px: float
+    tracked: float
+    steps: np.ndarray
+    """Per-pair motion magnitude in 1024-wide pixels (NaN where untracked)."""
+
+
+def motion(gray: np.ndarray, times: np.ndarray, scale: float,
+           skip: np.ndarray | None = None) -> Motion:
+    """Global motion between neighbouring frames, and its wobble around a smooth trend.
+
+    Args:
+        gray: analysis frames.
+        times: frame times (seconds) for locating the largest jump.
+        scale: analysis pixels to 1024-wide pixels.
+        skip: per-pair mask (length n-1) of pairs to leave out (cuts, black frames).
+    """
+    n = gray.shape[0]
+    steps = np.full((max(n - 1, 0), 3), np.nan)
+    for i in range(1, n):
+        if skip is not None and skip[i - 1]:
+            continue
+        found = global_motion(gray[i - 1], gray[i])
+        if found is not None:
+            steps[i - 1] = found
+    steps *= scale
+    valid = ~np.isnan(steps[:, 0])
+    magnitude = np.linalg.norm(steps, axis=1)
+    if valid.sum() < 5:
+        return Motion(0.0, 0.0, 0.0, 0.0, float(valid.mean()) if len(valid) else 0.0, magnitude)
+    # Trend over tracked pairs only, each run of consecutive tracked pairs on its own.
+    residual = np.full(len(steps), np.nan)
+    idx = np.flatnonzero(valid)
+    runs = np.split(idx, np.flatnonzero(np.diff(idx) > 1) + 1)
+    for run in runs:
+        if len(run) >= 5:
+            seg = steps[run]
+            residual[run] = np.linalg.norm(seg - smooth(seg), axis=1)
+    judged = ~np.isnan(residual)
+    if not judged.any():
+        return Motion(0.0, 0.0, 0.0, float(np.nanmean(magnitude)), float(valid.mean()), magnitude)
+    worst = int(np.nanargmax(residual))
+    return Motion(
+        jitter_px=float(np.sqrt(np.nanmean(residual**2))),
+        max_jump_px=float(residual[worst]),
+        max_jump_at=float(times[worst + 1]) if len(times) > worst + 1 else 0.0,
+        speed_px=float(np.nanmean(magnitude)),
+        tracked=float(valid.mean()),
+        steps=magnitude,
+    )
+
+
+# ----------------------------------------------------------------------------- temporal
+
+
+def flicker(series: np.ndarray, keep: np.ndarray | None = None, window: int = 5) -> float:
+    """RMS fluctuation of a per-frame series (1-D, or 2-D vectors) around its moving average.
+
+    Frames outside ``keep`` (black frames, frames next to a cut) split the series into runs
+    that are judged on their own, so a cut or a black frame is not counted as flicker.
+    """
+    index = np.arange(len(series)) if keep is None else np.flatnonzero(keep)
+    runs = np.split(index, np.flatnonzero(np.diff(index) > 1) + 1) if len(index) else []
+    residuals = []
+    for run in runs:
+        if len(run) >= 5:
+            residual = series[run] - smooth(series[run], window)
+            if residual.ndim > 1:
+                residual = np.linalg.norm(residual, axis=1)
+            residuals.append(residual)
+    if not residuals:
+        return 0.0
+    joined = np.concatenate(residuals)
+    return float(np.sqrt(np.mean(joined**2)))
+
+
+def frame_differences(gray: np.ndarray) -> np.ndarray:
+    """Mean absolute gray difference between neighbouring frames (length n-1)."""
+    if gray.shape[0] < 2:
+        return np.zeros(0)
+    a = gray[1:].astype(np.int16)
+    b = gray[:-1].astype(np.int16)
+    return np.abs(a - b).reshape(len(a), -1).mean(axis=1)
+
+
+def longest_run(mask: np.ndarray) -> tuple[int, int]:
+    """Length and start index of the longest run of True values."""
+    best, best_start, run, start = 0, 0, 0, 0
+    for i, flag in enumerate(mask):
+        if flag:
+            if run == 0:
+                start = i
+            run += 1
+            if run > best:
+                best, best_start = run, start
+        else:
+            run = 0
+    return best, best_start
+
+
+def structural_correlation(gray: np.ndarray, size: tuple[int, int] = (64, 36)) -> np.ndarray:
+    """Normalised cross-correlation of neighbouring thumbnails (length n-1); 1 = same structure."""
+    if gray.shape[0] < 2:
+        return np.zeros(0)
+    thumbs = np.stack([cv2.resize(g, size, interpolation=cv2.INTER_AREA) for g in gray])
+    flat = thumbs.reshape(len(thumbs), -1).astype(np.float64)
+    flat -= flat.mean(axis=1, keepdims=True)
+    norms = np.linalg.norm(flat, axis=1)
+    num = (flat[1:] * flat[:-1]).sum(axis=1)
+    den = norms[1:] * norms[:-1]
+    return np.where(den > 1e-6, num / np.maximum(den, 1e-6), 1.0)
+
+
+def lab_means(color: np.ndarray) -> np.ndarray:
+    """Per-frame mean L*, a*, b* (OpenCV 8-bit Lab scaled to L 0-255, a/b centred on 0)."""
+    lab = np.stack([cv2.cvtColor(c, cv2.COLOR_RGB2LAB) for c in color]).astype(np.float64)
+    means = lab.reshape(len(lab), -1, 3).mean(axis=1)
+    means[:, 1:] -= 128.0
+    return means
+
+
+def runs_text(indices: np.ndarray, times: np.ndarray) -> str:
+    """'2.0-2.1 s' style description of where flagged frames sit (first few runs)."""
+    if len(indices) == 0:
+        return ""
+    groups = np.split(indices, np.flatnonzero(np.diff(indices) > 1) + 1)
+    parts = []
+    for group in groups[:3]:
+        a, b = times[group[0]], times[group[-1]]
+        parts.append(f"{a:.1f} s" if group[0] == group[-1] else f"{a:.1f}-{b:.1f} s")
+    if len(groups) > 3:
+        parts.append(f"and {len(groups) - 3} more")
+    return ", ".join(parts)

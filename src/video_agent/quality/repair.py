@@ -1,0 +1,281 @@
+"""Repairs a transcode can make, planned from the probe and applied with PyAV.
+
+A plan lists every change in words before anything is written, so what was repaired is
+recorded, never hidden; durations far from the plan are refused rather than stretched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+
+from video_agent.models import ProbeInfo
+from video_agent.quality.settings import QualitySettings
+
+_FACES: cv2.CascadeClassifier | None = None
+
+
+@dataclass
+class Geometry:
+    """How decoded frames become target frames: crop box, then scale, then pad."""
+
+    crop: tuple[int, int, int, int] | None = None
+    """(x, y, w, h) in source pixels, or None for the whole frame."""
+    scaled: tuple[int, int] = (0, 0)
+    """Size after scaling (before padding)."""
+    pad: tuple[int, int] = (0, 0)
+    """Left and top border added to reach the target size."""
+
+
+@dataclass
+class RepairPlan:
+    """What must change for a clip to meet the spec."""
+
+    target_size: tuple[int, int]
+    fps: int
+    out_frames: int = 0
+    speed: float = 1.0
+    """Output seconds per source second (>1 slows the clip down)."""
+    geometry: Geometry | None = None
+    encode: bool = False
+    remux: bool = False
+    steps: list[str] = field(default_factory=list)
+    """The repairs, in words."""
+    refusals: list[str] = field(default_factory=list)
+    """Why the clip cannot be repaired (empty when it can)."""
+
+    @property
+    def needed(self) -> bool:
+        return self.encode or self.remux
+
+
+def _display_width(info: ProbeInfo) -> float:
+    if info.sample_aspect and info.sample_aspect not in ("0:1", "1:1"):
+        num, den = (int(v) for v in info.sample_aspect.split(":"))
+        if num > 0 and den > 0:
+            return info.width * num / den
+    return float(info.width)
+
+
+def plan_geometry(info: ProbeInfo, target: tuple[int, int], max_crop_loss: float
+                  ) -> tuple[str, Geometry] | None:
+    """Scale, crop (centre, refined later on faces) or pad to the target size; None if already fine.
+
+    A crop is chosen when it loses at most ``max_crop_loss`` of the picture; otherwise the
+    whole picture is kept and padded, so the subject always stays in frame.
+    """
+    tw, th = target
+    sar_square = _display_width(info) == info.width
+    if (info.width, info.height) == target and sar_square:
+        return None
+    aspect = _display_width(info) / info.height
+    target_aspect = tw / th
+    if abs(aspect / target_aspect - 1) < 0.01:
+        return (f"scaled {info.width}x{info.height} -> {tw}x{th}",
+                Geometry(scaled=target))
+    loss = 1 - min(aspect, target_aspect) / max(aspect, target_aspect)
+    if loss <= max_crop_loss:
+        if aspect > target_aspect:  # too wide: crop the sides
+            cw = round(info.height * target_aspect * info.width / _display_width(info))
+            crop = ((info.width - cw) // 2, 0, cw, info.height)
+        else:  # too tall: crop top and bottom
+            ch = round(_display_width(info) / target_aspect)
+            crop = (0, (info.height - ch) // 2, info.width, ch)
+        return (f"cropped {info.width}x{info.height} -> {crop[2]}x{crop[3]} "
+                f"({loss:.0%} of the picture, centred) and scaled -> {tw}x{th}",
+                Geometry(crop=crop, scaled=target))
+    if aspect > target_aspect:
+        sw, sh = tw, max(2, round(tw / aspect / 2) * 2)
+    else:
+        sw, sh = max(2, round(th * aspect / 2) * 2), th
+    kind = "letterbox" if aspect > target_aspect else "pillarbox"
+    return (f"scaled {info.width}x{info.height} -> {sw}x{sh} and padded -> {tw}x{th} ({kind}, "
+            f"a crop would lose {loss:.0%})",
+            Geometry(scaled=(sw, sh), pad=((tw - sw) // 2, (th - sh) // 2)))
+
+
+def plan_repair(info: ProbeInfo, planned_duration: float, settings: QualitySettings,
+                target_size: tuple[int, int]) -> RepairPlan:
+    """Decide every repair the clip needs (or why it cannot be repaired)."""
+    s = settings
+    plan = RepairPlan(target_size=target_size, fps=s.fps)
+    geometry = plan_geometry(info, target_size, s.max_crop_loss)
+    if geometry is not None:
+        plan.steps.append(geometry[0])
+        plan.geometry = geometry[1]
+        plan.encode = True
+    src_fps = info.fps or info.real_fps
+    if abs(src_fps - s.fps) > 0.01 or (info.real_fps and abs(info.real_fps - s.fps) > 0.01):
+        plan.steps.append(f"resampled {src_fps:g} -> {s.fps} fps")
+        plan.encode = True
+    if info.codec != "h264" or info.pix_fmt != "yuv420p":
+        plan.steps.append(f"re-encoded {info.codec}/{info.pix_fmt} -> h264/yuv420p")
+        plan.encode = True
+    if not s.min_bitrate <= info.bitrate <= s.max_bitrate:
+        plan.encode = True
+        plan.steps.append(f"bitrate {info.bitrate / 1e6:.1f} -> "
+                          f"{s.repair_bitrate / 1e6:.1f} Mbps")
+
+    duration = info.duration or (info.frame_count / src_fps if src_fps else 0.0)
+    target = planned_duration
+    if abs(duration - planned_duration) <= s.duration_tolerance_s:
+        target = min(max(duration, s.min_duration), s.max_duration)
+    gap = target - duration
+    if abs(gap) > 0.5 / s.fps:
+        change = target / duration if duration > 0 else 0.0
+        if duration > 0 and abs(change - 1) <= s.retime_max:
+            plan.speed = change
+            plan.steps.append(f"retimed {duration:.2f} -> {target:.2f} s "
+                              f"({'slower' if change > 1 else 'faster'} by {abs(change - 1):.0%})")
+        elif 0 < gap <= s.hold_max_s:
+            plan.steps.append(f"held last frame {gap:.2f} s to reach {target:.2f} s")
+        elif 0 < -gap <= s.trim_max_s:
+            plan.steps.append(f"trimmed {duration:.2f} -> {target:.2f} s")
+        else:
+            plan.refusals.append(
+                f"duration {duration:.2f} s vs planned {planned_duration:.2f} s: gap "
+                f"{abs(gap):.2f} s too large to close (hold <= {s.hold_max_s:g} s, trim <= "
+                f"{s.trim_max_s:g} s, retime <= {s.retime_max:.0%})"
+            )
+        plan.encode = True
+    plan.out_frames = round(target * s.fps)
+
+    if info.audio_streams:
+        plan.steps.append(f"dropped {info.audio_streams} audio stream"
+                          f"{'s' if info.audio_streams > 1 else ''}")
+        plan.remux = True
+    if info.moov_front is False:
+        plan.steps.append("moved moov to front")
+        plan.remux = True
+    return plan
+
+
+def _face_centre(rgb: np.ndarray) -> tuple[float, float] | None:
+    """Centre of the detected faces (weighted by area), or None."""
+    global _FACES
+    if _FACES is None:
+        _FACES = cv2.CascadeClassifier(
+            str(Path(cv2.data.haarcascades) / "haarcascade_frontalface_default.xml"))
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    scale = 480 / max(gray.shape)
+    small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    faces = _FACES.detectMultiScale(small, scaleFactor=1.1, minNeighbors=5, minSize=(24, 24))
+    if len(faces) == 0:
+        return None
+    areas = faces[:, 2] * faces[:, 3]
+    cx = float(np.sum((faces[:, 0] + faces[:, 2] / 2) * areas) / areas.sum() / scale)
+    cy = float(np.sum((faces[:, 1] + faces[:, 3] / 2) * areas) / areas.sum() / scale)
+    return cx, cy
+
+
+def _frame_to_target(rgb: np.ndarray, geometry: Geometry | None, target: tuple[int, int]
+                     ) -> np.ndarray:
+    if geometry is None:
+        return rgb
+    if geometry.crop is not None:
+        x, y, w, h = geometry.crop
+        rgb = rgb[y:y + h, x:x + w]
+    sw, sh = geometry.scaled
+    if (rgb.shape[1], rgb.shape[0]) != (sw, sh):
+        shrink = sw < rgb.shape[1]
+        rgb = cv2.resize(rgb, (sw, sh),
+                         interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LANCZOS4)
+    if geometry.pad != (0, 0) or (sw, sh) != target:
+        left, top = geometry.pad
+        rgb = cv2.copyMakeBorder(rgb, top, target[1] - sh - top, left, target[0] - sw - left,
+                                 cv2.BORDER_CONSTANT, value=(0, 0, 0))
+    return np.ascontiguousarray(rgb)
+
+
+def _centre_crop_on_faces(plan: RepairPlan, first: np.ndarray) -> None:
+    """Move a crop box onto the faces of the first frame, if there are any."""
+    geometry = plan.geometry
+    if geometry is None or geometry.crop is None:
+        return
+    centre = _face_centre(first)
+    if centre is None:
+        return
+    _, _, w, h = geometry.crop
+    fw, fh = first.shape[1], first.shape[0]
+    nx = int(min(max(centre[0] - w / 2, 0), fw - w))
+    ny = int(min(max(centre[1] - h / 2, 0), fh - h))
+    geometry.crop = (nx, ny, w, h)
+    plan.steps = [s.replace("centred)", "centred on faces)") for s in plan.steps]
+
+
+def _remux(src: Path, dst: Path) -> None:
+    with av.open(str(src)) as inp, av.open(str(dst), "w", format="mp4",
+                                           options={"movflags": "+faststart"}) as out:
+        in_stream = inp.streams.video[0]
+        out_stream = out.add_stream_from_template(in_stream)
+        for packet in inp.demux(in_stream):
+            if packet.dts is None:
+                continue
+            packet.stream = out_stream
+            out.mux(packet)
+
+
+def _encode(src: Path, dst: Path, plan: RepairPlan, settings: QualitySettings) -> None:
+    kbps = f"{settings.repair_bitrate // 1000}k"
+    with av.open(str(src)) as inp, av.open(str(dst), "w", format="mp4",
+                                           options={"movflags": "+faststart"}) as out:
+        in_stream = inp.streams.video[0]
+        in_stream.thread_type = "AUTO"
+        time_base = float(in_stream.time_base or 0) or 1 / 90000
+        stream = out.add_stream("libx264", rate=plan.fps)
+        stream.width, stream.height = plan.target_size
+        stream.pix_fmt = "yuv420p"
+        stream.bit_rate = settings.repair_bitrate
+        stream.options = {"preset": "fast", "maxrate": kbps, "minrate": kbps, "bufsize": kbps,
+                          "x264-params": "nal-hrd=cbr:force-cfr=1"}
+        step = Fraction(1, plan.fps)
+        emitted = 0
+        held: np.ndarray | None = None
+        held_time = 0.0
+        start: float | None = None
+
+        def emit(img: np.ndarray, until: float | None) -> None:
+            nonlocal emitted
+            while emitted < plan.out_frames and (
+                until is None or emitted / plan.fps / plan.speed < until
+            ):
+                frame = av.VideoFrame.from_ndarray(img, format="rgb24")
+                frame.pts = emitted
+                frame.time_base = step
+                out.mux(stream.encode(frame))
+                emitted += 1
+
+        for frame in inp.decode(in_stream):
+            t = (frame.pts or 0) * time_base
+            start = t if start is None else start
+            t -= start
+            rgb = frame.to_ndarray(format="rgb24")
+            if held is None:
+                _centre_crop_on_faces(plan, rgb)
+            else:
+                emit(held, (held_time + t) / 2)
+            if emitted >= plan.out_frames:
+                break
+            held, held_time = _frame_to_target(rgb, plan.geometry, plan.target_size), t
+        if held is not None:
+            emit(held, None)
+        out.mux(stream.encode())
+
+
+def apply_repair(src: str | Path, dst: str | Path, plan: RepairPlan,
+                 settings: QualitySettings) -> Path:
+    """Write the repaired clip to ``dst`` (H.264 yuv420p, no audio, moov first)."""
+    src, dst = Path(src), Path(dst)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    partial = dst.with_name(dst.name + ".partial")
+    if plan.encode:
+        _encode(src, partial, plan, settings)
+    else:
+        _remux(src, partial)
+    partial.replace(dst)
+    return dst

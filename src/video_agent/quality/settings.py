@@ -1,0 +1,113 @@
+"""Thresholds of the quality gate, each a described setting with a sensible default."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from video_agent.models import (
+    SPEC_FPS,
+    SPEC_MAX_BITRATE,
+    SPEC_MAX_DURATION,
+    SPEC_MIN_BITRATE,
+    SPEC_MIN_DURATION,
+    SPEC_MIN_HEIGHT,
+    SPEC_MIN_WIDTH,
+)
+
+
+class QualityError(Exception):
+    """A file that cannot be judged at all (not a video, truncated, undecodable)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class QualitySettings(BaseModel):
+    """What a stored clip must satisfy; every failed threshold becomes a readable reason."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # ----------------------------------------------------------------- technical spec
+    target_size: tuple[int, int] = Field(
+        default=(SPEC_MIN_WIDTH, SPEC_MIN_HEIGHT),
+        description="Width x height every stored clip is brought to (16:9, >= 1024x576).",
+    )
+    fps: int = Field(default=SPEC_FPS, description="Frame rate every stored clip has.")
+    min_bitrate: int = Field(default=SPEC_MIN_BITRATE, description="Lowest video bitrate, bit/s.")
+    max_bitrate: int = Field(default=SPEC_MAX_BITRATE, description="Highest video bitrate, bit/s.")
+    repair_bitrate: int = Field(
+        default=3_500_000, description="Constant bitrate a repaired clip is encoded at, bit/s."
+    )
+    min_duration: float = Field(default=SPEC_MIN_DURATION, description="Shortest clip, seconds.")
+    max_duration: float = Field(default=SPEC_MAX_DURATION, description="Longest clip, seconds.")
+    duration_tolerance_s: float = Field(
+        default=0.25, description="Gap to the planned duration accepted without any repair."
+    )
+    retime_max: float = Field(
+        default=0.10,
+        description="Largest relative speed change allowed to close a gap to the plan (0.1=10%).",
+    )
+    hold_max_s: float = Field(
+        default=1.0, description="Longest last-frame hold allowed to lengthen a short clip."
+    )
+    trim_max_s: float = Field(
+        default=1.0, description="Longest tail cut allowed to shorten a long clip."
+    )
+    max_crop_loss: float = Field(
+        default=0.20,
+        description="Largest share of the picture a crop to 16:9 may lose; beyond it, pad.",
+    )
+
+    # ----------------------------------------------------------------- fidelity
+    min_ssim_first: float = Field(
+        default=0.5, description="Lowest SSIM of the first frame against the source still."
+    )
+    min_psnr_first: float = Field(
+        default=14.0, description="Lowest PSNR (dB) of the first frame against the source still."
+    )
+    analysis_width: int = Field(
+        default=256, description="Width of the gray frames every metric works on, pixels."
+    )
+
+    # ----------------------------------------------------------------- motion and artefacts
+    max_jitter_px: float = Field(
+        default=0.35,
+        description="Largest RMS wobble of frame-to-frame motion around its smooth trend, "
+        "in pixels of a 1024-wide frame.",
+    )
+    max_jump_px: float = Field(
+        default=4.0,
+        description="Largest single deviation of frame-to-frame motion from its trend, "
+        "in pixels of a 1024-wide frame.",
+    )
+    max_flicker_luma: float = Field(
+        default=1.5, description="Largest RMS luma fluctuation between neighbouring frames (0-255)."
+    )
+    max_flicker_color: float = Field(
+        default=1.5, description="Largest RMS colour fluctuation between neighbouring frames."
+    )
+    frozen_diff: float = Field(
+        default=0.3, description="Mean absolute gray difference below which two frames are equal."
+    )
+    max_frozen_s: float = Field(
+        default=0.5, description="Longest run of identical frames in a moving shot, seconds."
+    )
+    black_luma: float = Field(
+        default=20.0, description="Mean luma (0-255) below which a frame is black."
+    )
+    blank_std: float = Field(
+        default=2.0, description="Luma standard deviation below which a frame is blank."
+    )
+    max_black_frames: int = Field(default=0, description="Black or blank frames allowed.")
+    cut_correlation: float = Field(
+        default=0.5,
+        description="Structural correlation of neighbouring frames below which a cut is seen.",
+    )
+    max_cuts: int = Field(default=0, description="Abrupt cuts allowed in one clip.")
+    max_drift_luma: float = Field(
+        default=45.0, description="Largest mean luma change from first to last frame (0-255)."
+    )
+    max_drift_color: float = Field(
+        default=30.0, description="Largest mean colour (a*b*) change from first to last frame."
+    )
