@@ -122,7 +122,9 @@ def choose_move(scene_type: str, cues: list[CameraCue], avoided: set[str]
         reason = (f"no camera move requested; {DEFAULT_MOVE_REASONS.get(scene_type, '')}"
                   .rstrip("; "))
         if options[0][0] != motion:
-            reason += f" ({options[0][0]} is ruled out by the text)"
+            reason = (f"no camera move requested; the usual {options[0][0]} of a "
+                      f"{scene_type.replace('_', ' ')} scene is ruled out by the text, so the "
+                      f"next fitting move")
         return (Choice(motion, reason, "scene"),
                 Choice(direction, "the usual direction for this move" if direction else
                        "this move has no direction", "default"),
