@@ -1,0 +1,41 @@
+"""fal.ai image-to-video endpoints through the official ``fal-client``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from video_agent.adapters.providers.base import VideoProvider
+from video_agent.adapters.providers.fal.endpoints import (
+    DEFAULT_FALLBACK,
+    DEFAULT_PRIMARY,
+    FalEndpoint,
+    all_endpoints,
+    get_endpoint,
+    load_endpoints,
+    register_endpoint,
+)
+from video_agent.adapters.providers.fal.provider import FalProvider
+
+
+def make_fal_provider(endpoint_id: str, *, state_dir: Path, key: str | None,
+                      timeout_s: float, budget_usd: float | None) -> VideoProvider:
+    """A provider for a registered endpoint; ``ValueError`` (listing known ids) otherwise.
+
+    A missing key is reported by ``generate`` (``ProviderError`` kind ``missing_key``), so a run
+    without a key still reaches its fallback.
+    """
+    return FalProvider(get_endpoint(endpoint_id), state_dir=Path(state_dir), key=key,
+                       timeout_s=timeout_s, budget_usd=budget_usd)
+
+
+__all__ = [
+    "DEFAULT_FALLBACK",
+    "DEFAULT_PRIMARY",
+    "FalEndpoint",
+    "FalProvider",
+    "all_endpoints",
+    "get_endpoint",
+    "load_endpoints",
+    "make_fal_provider",
+    "register_endpoint",
+]

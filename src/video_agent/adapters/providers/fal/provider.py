@@ -1,0 +1,399 @@
+"""``FalProvider``: one fal.ai image-to-video endpoint behind the ``VideoProvider`` protocol.
+
+The call, step by step: read the ledger (a finished request is downloaded again, a submitted one
+is resumed by its id), upload the still once per content hash, reserve the estimated cost under
+the budget, submit, record the request id durably, follow the queue (position, logs) until the
+result, then stream the video into the work folder. fal-client retries 429/ingress errors itself;
+this module only retries what it does not (a transient 5xx on the result, the download).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import os
+import ssl
+import time
+import weakref
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import fal_client
+from fal_client import AsyncRequestHandle, Completed, InProgress, Queued
+
+from video_agent.adapters.providers.base import Progress, ProviderError
+from video_agent.adapters.providers.fal import ledger as states
+from video_agent.adapters.providers.fal.endpoints import FalEndpoint
+from video_agent.adapters.providers.fal.errors import classify, redact
+from video_agent.adapters.providers.fal.ledger import Entry, Ledger, request_key
+from video_agent.adapters.providers.fal.mapping import (
+    clip_seconds,
+    fingerprint,
+    map_arguments,
+    public_args,
+)
+from video_agent.adapters.providers.fal.uploads import ImageUploader
+from video_agent.models import GenerationRequest, GenerationResult
+
+_Loop = asyncio.AbstractEventLoop
+_CLIENTS: weakref.WeakKeyDictionary[_Loop, dict[str, fal_client.AsyncClient]] = (
+    weakref.WeakKeyDictionary())
+_SLOTS: weakref.WeakKeyDictionary[_Loop, dict[str, asyncio.Semaphore]] = (
+    weakref.WeakKeyDictionary())
+_COOLDOWN: dict[str, tuple[float, float]] = {}
+"""endpoint id -> (monotonic time before which nothing is submitted, current backoff)."""
+
+MAX_BACKOFF_S = 60.0
+
+
+def resolve_key(key: str | None) -> str | None:
+    """The fal key: the given one, else ``FAL_KEY``, else ``FAL_KEY_ID:FAL_KEY_SECRET``."""
+    if key:
+        return key
+    if env := os.environ.get("FAL_KEY", "").strip():
+        return env
+    key_id, secret = os.environ.get("FAL_KEY_ID"), os.environ.get("FAL_KEY_SECRET")
+    return f"{key_id}:{secret}" if key_id and secret else None
+
+
+def client_for(key: str, timeout_s: float = 120.0) -> fal_client.AsyncClient:
+    """One fal ``AsyncClient`` per event loop and key (a client cannot outlive its loop)."""
+    clients = _CLIENTS.setdefault(asyncio.get_running_loop(), {})
+    tag = hashlib.sha256(key.encode()).hexdigest()[:16]
+    if tag not in clients:
+        clients[tag] = fal_client.AsyncClient(key=key, default_timeout=timeout_s)
+    return clients[tag]
+
+
+def endpoint_slots(endpoint_id: str, limit: int) -> asyncio.Semaphore:
+    """The process-wide limit on requests in flight for one endpoint (per event loop)."""
+    slots = _SLOTS.setdefault(asyncio.get_running_loop(), {})
+    if endpoint_id not in slots:
+        slots[endpoint_id] = asyncio.Semaphore(limit)
+    return slots[endpoint_id]
+
+
+def _note_rate_limited(endpoint_id: str) -> None:
+    _, backoff = _COOLDOWN.get(endpoint_id, (0.0, 0.0))
+    backoff = min(MAX_BACKOFF_S, max(1.0, backoff * 2))
+    _COOLDOWN[endpoint_id] = (time.monotonic() + backoff, backoff)
+
+
+def _ssl_context() -> ssl.SSLContext:
+    cafile = os.environ.get("SSL_CERT_FILE") or None
+    capath = os.environ.get("SSL_CERT_DIR") or None
+    return ssl.create_default_context(cafile=cafile, capath=capath)
+
+
+def _video_url(result: dict[str, Any]) -> str:
+    video = result.get("video")
+    if video is None and isinstance(result.get("videos"), list) and result["videos"]:
+        video = result["videos"][0]
+    url = video.get("url") if isinstance(video, dict) else video
+    if not isinstance(url, str) or not url:
+        raise ProviderError("fal result has no video URL (expected video.url)",
+                            kind="protocol")
+    return url
+
+
+class FalProvider:
+    """A fal.ai endpoint as a ``VideoProvider`` (``name`` "fal", ``model`` the endpoint id)."""
+
+    name = "fal"
+
+    def __init__(self, endpoint: FalEndpoint, *, state_dir: Path, key: str | None,
+                 timeout_s: float, budget_usd: float | None, poll_interval_s: float = 0.5,
+                 stuck_queue_s: float | None = None, data_uri_max_bytes: int = 0,
+                 download_max_bytes: int = 512 * 1024 * 1024, download_timeout_s: float = 120.0,
+                 download_attempts: int = 3, result_attempts: int = 3,
+                 retry_delay_s: float = 0.5) -> None:
+        self.endpoint = endpoint
+        self.model = endpoint.id
+        self.capabilities = endpoint.capabilities
+        self.state_dir = Path(state_dir)
+        self._key = key
+        self.timeout_s = timeout_s
+        self.budget_usd = budget_usd
+        self.poll_interval_s = poll_interval_s
+        self.stuck_queue_s = stuck_queue_s if stuck_queue_s is not None else min(
+            300.0, timeout_s)
+        self.download_max_bytes = download_max_bytes
+        self.download_timeout_s = download_timeout_s
+        self.download_attempts = download_attempts
+        self.result_attempts = result_attempts
+        self.retry_delay_s = retry_delay_s
+        self.ledger = Ledger(self.state_dir)
+        self.uploader = ImageUploader(self.ledger, data_uri_max_bytes=data_uri_max_bytes)
+
+    def __repr__(self) -> str:
+        return f"FalProvider({self.model!r})"
+
+    # ------------------------------------------------------------------ public
+
+    async def generate(self, request: GenerationRequest, progress: Progress) -> GenerationResult:
+        started = time.monotonic()
+        deadline = started + self.timeout_s - min(5.0, 0.05 * self.timeout_s)
+        key = resolve_key(self._key)
+        if not key:
+            raise ProviderError(
+                "fal_key: no fal.ai key (set FAL_KEY or the context's fal_key)",
+                kind="missing_key", critical=False, field="fal_key")
+        ep = self.endpoint
+        args_hash = fingerprint(ep, request)
+        lkey = request_key(request.story_id, request.scene, request.slot, ep.id, args_hash)
+        entry = await asyncio.to_thread(self.ledger.get, lkey)
+        details: dict[str, Any] = {"endpoint": ep.id, "resumed": False}
+
+        if entry and entry.status == states.DOWNLOADED and entry.video_path \
+                and Path(entry.video_path).is_file():
+            progress(1.0, f"fal {ep.id}: clip already downloaded (request {entry.request_id})")
+            details.update(resumed=True, reused_download=True)
+            return self._result(entry, entry.video_path, started, details)
+
+        client = client_for(key, min(120.0, self.timeout_s))
+        if entry and entry.status in states.LIVE and entry.request_id:
+            details["resumed"] = True
+            if entry.result is not None:
+                result = entry.result
+                progress(0.9, f"fal {ep.id}: request {entry.request_id} already finished")
+            else:
+                progress(0.05, f"fal {ep.id}: resuming request {entry.request_id}")
+                handle = await client.get_handle(ep.id, entry.request_id)
+                async with endpoint_slots(ep.id, ep.max_concurrency):
+                    result = await self._follow(handle, lkey, key, progress, deadline, details)
+        else:
+            result, entry = await self._submit_and_follow(client, request, lkey, args_hash, key,
+                                                          progress, started, deadline, details)
+        entry = await asyncio.to_thread(self.ledger.get, lkey)
+        assert entry is not None and entry.request_id
+        path = await self._download(result, request, entry, key, progress)
+        await asyncio.to_thread(self.ledger.downloaded, lkey, str(path))
+        details["seed"] = result.get("seed")
+        entry = await asyncio.to_thread(self.ledger.get, lkey)
+        assert entry is not None
+        progress(1.0, f"fal {ep.id}: clip downloaded")
+        return self._result(entry, str(path), started, details)
+
+    # ------------------------------------------------------------------ steps
+
+    async def _submit_and_follow(
+        self, client: fal_client.AsyncClient, request: GenerationRequest, lkey: str,
+        args_hash: str, key: str, progress: Progress, started: float, deadline: float,
+        details: dict[str, Any],
+    ) -> tuple[dict[str, Any], Entry | None]:
+        ep = self.endpoint
+        progress(0.01, f"fal {ep.id}: preparing the still")
+        image_url, how = await self.uploader.url_for(client, request.image, field=ep.image_arg,
+                                                     key=key)
+        details["image_upload"] = how
+        args = map_arguments(ep, request, image_url)
+        cost = ep.price.estimate(clip_seconds(ep, request.params.motion.duration))
+        async with endpoint_slots(ep.id, ep.max_concurrency):
+            await self._wait_cooldown(deadline)
+            if deadline - time.monotonic() < 0.25 * self.timeout_s:
+                raise ProviderError(
+                    f"fal {ep.id}: no free request slot within the timeout; nothing submitted",
+                    kind="timeout")
+            charge = await asyncio.to_thread(
+                self.ledger.reserve, key=lkey, story_id=request.story_id, scene=request.scene,
+                slot=request.slot, endpoint=ep.id, args_hash=args_hash,
+                args=public_args(args, ep.image_arg), cost=cost, budget=self.budget_usd)
+            progress(0.03, f"fal {ep.id}: submitting")
+            try:
+                handle = await client.submit(ep.id, args)
+            except BaseException as exc:
+                err = classify(exc, where="submit", image_arg=ep.image_arg, key=key)
+                if isinstance(exc, asyncio.CancelledError):
+                    # The submit may or may not have reached fal; keep the charge.
+                    raise
+                await asyncio.to_thread(self.ledger.release, lkey, charge, str(err))
+                if err.kind == "rate_limited":
+                    _note_rate_limited(ep.id)
+                raise err from exc
+            await asyncio.to_thread(self.ledger.submitted, lkey, charge, handle.request_id)
+            _COOLDOWN.pop(ep.id, None)
+            details["submitted_after_s"] = round(time.monotonic() - started, 3)
+            progress(0.05, f"fal {ep.id}: request {handle.request_id} submitted")
+            result = await self._follow(handle, lkey, key, progress, deadline, details)
+        return result, None
+
+    async def _wait_cooldown(self, deadline: float) -> None:
+        until, _ = _COOLDOWN.get(self.endpoint.id, (0.0, 0.0))
+        delay = until - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+
+    async def _follow(self, handle: AsyncRequestHandle, lkey: str, key: str,
+                      progress: Progress, deadline: float,
+                      details: dict[str, Any]) -> dict[str, Any]:
+        """Poll the request until it completes; return its result (recorded in the ledger)."""
+        ep, rid = self.endpoint, handle.request_id
+        logs: deque[str] = deque(maxlen=8)
+        seen_logs = 0
+        previous: tuple[Any, ...] | None = None
+        changed = began = time.monotonic()
+        run_started: float | None = None
+        failures = 0
+        while True:
+            now = time.monotonic()
+            if now >= deadline:
+                await self._cancel(handle, lkey, f"no result within {self.timeout_s:g} s")
+                raise ProviderError(
+                    f"fal {ep.id}: request {rid} gave no result within {self.timeout_s:g} s "
+                    "(cancel sent)", kind="timeout", request_id=rid)
+            try:
+                status = await asyncio.wait_for(handle.status(with_logs=True),
+                                                timeout=max(0.1, deadline - now))
+                failures = 0
+            except TimeoutError:
+                continue
+            except Exception as exc:
+                err = classify(exc, where="status", image_arg=ep.image_arg, request_id=rid,
+                               key=key)
+                failures += 1
+                if err.critical or failures >= 3:
+                    await asyncio.to_thread(self.ledger.failed, lkey, str(err),
+                                            status=states.SUBMITTED)
+                    raise err from exc
+                await asyncio.sleep(self.retry_delay_s * failures)
+                continue
+            if isinstance(status, Queued):
+                if previous != ("queued", status.position):
+                    previous, changed = ("queued", status.position), now
+                progress(0.05, f"fal {ep.id}: queued at position {status.position}")
+                if now - changed > self.stuck_queue_s:
+                    await self._cancel(handle, lkey, "queue did not move")
+                    raise ProviderError(
+                        f"fal {ep.id}: request {rid} stayed at queue position "
+                        f"{status.position} for {self.stuck_queue_s:g} s (cancel sent)",
+                        kind="stuck_queue", request_id=rid)
+            elif isinstance(status, InProgress):
+                if run_started is None:
+                    run_started = now
+                    details["queue_wait_s"] = round(now - began, 3)
+                previous = ("running",)
+                entries = status.logs or []
+                for item in entries[seen_logs:]:
+                    message = redact(str(item.get("message", "")).strip(), key)
+                    if message:
+                        logs.append(message)
+                seen_logs = len(entries)
+                share = min(0.95, (now - run_started) / ep.typical_seconds)
+                tail = f": {logs[-1]}" if logs else ""
+                progress(0.1 + 0.75 * share, f"fal {ep.id}: generating{tail}")
+            elif isinstance(status, Completed):
+                details.setdefault("queue_wait_s", round(now - began, 3))
+                details["run_s"] = round(now - (run_started or now), 3)
+                details["logs_tail"] = list(logs)
+                if status.metrics:
+                    details["fal_metrics"] = status.metrics
+                progress(0.88, f"fal {ep.id}: finished, fetching the result")
+                break
+            await asyncio.sleep(self.poll_interval_s)
+        result = await self._fetch_result(handle, lkey, key)
+        await asyncio.to_thread(self.ledger.completed, lkey, result)
+        return result
+
+    async def _fetch_result(self, handle: AsyncRequestHandle, lkey: str,
+                            key: str) -> dict[str, Any]:
+        ep, rid = self.endpoint, handle.request_id
+        for attempt in range(1, self.result_attempts + 1):
+            try:
+                result = await handle.get(interval=self.poll_interval_s)
+                if not isinstance(result, dict):
+                    raise ValueError(f"result is {type(result).__name__}, not an object")
+                _video_url(result)
+                return result
+            except Exception as exc:
+                err = classify(exc, where="result", image_arg=ep.image_arg, request_id=rid,
+                               key=key)
+                transient = err.kind in ("timeout", "connection") and not err.critical
+                if transient and attempt < self.result_attempts:
+                    await asyncio.sleep(self.retry_delay_s * 2 ** (attempt - 1))
+                    continue
+                # A transient failure keeps the request resumable; a real error ends it.
+                status = states.SUBMITTED if transient else states.FAILED
+                await asyncio.to_thread(self.ledger.failed, lkey, str(err), status=status)
+                raise err from exc
+        raise AssertionError("unreachable")
+
+    async def _cancel(self, handle: AsyncRequestHandle, lkey: str, why: str) -> None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(handle.cancel(), timeout=10)
+        await asyncio.to_thread(self.ledger.failed, lkey, why, status=states.CANCELLED)
+
+    async def _download(self, result: dict[str, Any], request: GenerationRequest, entry: Entry,
+                        key: str, progress: Progress) -> Path:
+        url = _video_url(result)
+        work = Path(request.work_dir)
+        work.mkdir(parents=True, exist_ok=True)
+        rid = entry.request_id or "request"
+        target = work / f"fal_{request.scene}_{request.slot}_{rid[:16]}.mp4"
+        last: Exception | None = None
+        for attempt in range(1, self.download_attempts + 1):
+            progress(0.9, f"fal {self.endpoint.id}: downloading the clip"
+                          + (f" (attempt {attempt})" if attempt > 1 else ""))
+            try:
+                await self._fetch_to(url, target)
+                return target
+            except ProviderError as exc:
+                last = exc
+            except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+                last = exc
+            if attempt < self.download_attempts:
+                await asyncio.sleep(self.retry_delay_s * 2 ** (attempt - 1))
+        text = redact(f"{last.__class__.__name__}: {last}", key) if last else "unknown"
+        raise ProviderError(
+            f"fal {self.endpoint.id}: downloading the clip of request {rid} failed after "
+            f"{self.download_attempts} attempts ({text}); a rerun downloads it again",
+            kind="download", request_id=rid)
+
+    async def _fetch_to(self, url: str, target: Path) -> None:
+        part = target.with_name(target.name + ".part")
+        timeout = aiohttp.ClientTimeout(total=self.download_timeout_s, sock_read=30)
+        connector = aiohttp.TCPConnector(ssl=_ssl_context())
+        try:
+            async with aiohttp.ClientSession(timeout=timeout, connector=connector,
+                                             trust_env=True) as session, \
+                    session.get(url) as response:
+                if response.status != 200:
+                    raise ProviderError(f"GET video answered HTTP {response.status}",
+                                        kind="download")
+                expected = response.content_length
+                if expected is not None and expected > self.download_max_bytes:
+                    raise ProviderError(
+                        f"video is {expected} bytes, over the {self.download_max_bytes} limit",
+                        kind="download")
+                size = 0
+                with open(part, "wb") as handle:
+                    async for chunk in response.content.iter_chunked(1 << 16):
+                        size += len(chunk)
+                        if size > self.download_max_bytes:
+                            raise ProviderError(
+                                f"video passed the {self.download_max_bytes}-byte limit",
+                                kind="download")
+                        handle.write(chunk)
+                if expected is not None and size != expected:
+                    raise ProviderError(f"video stopped at {size} of {expected} bytes",
+                                        kind="download")
+                if size == 0:
+                    raise ProviderError("video is empty", kind="download")
+            os.replace(part, target)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                part.unlink()
+
+    def _result(self, entry: Entry, path: str, started: float,
+                details: dict[str, Any]) -> GenerationResult:
+        if entry.result:
+            details.setdefault("seed", entry.result.get("seed"))
+            with contextlib.suppress(ProviderError):
+                details["video_url"] = _video_url(entry.result)
+        details["submits"] = entry.submits
+        return GenerationResult(
+            path=path, provider=self.name, model=self.model, request_id=entry.request_id,
+            provider_args=entry.args or {}, cost=entry.cost,
+            elapsed_s=round(time.monotonic() - started, 3), details=details)

@@ -1,0 +1,105 @@
+"""Real MP4 clips for the fake server: a slow pan over the submitted still, made with PyAV."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import io
+from fractions import Fraction
+
+import av
+import cv2
+import numpy as np
+
+VARIANTS = ("ok", "broken", "truncated")
+
+
+class BadImage(ValueError):
+    """The submitted image cannot be decoded."""
+
+
+def decode_image(data: bytes) -> np.ndarray:
+    """RGB array of an encoded still; ``BadImage`` when it is not one."""
+    array = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    if array is None:
+        raise BadImage("not a decodable image")
+    return cv2.cvtColor(array, cv2.COLOR_BGR2RGB)
+
+
+def _cover(image: np.ndarray, width: int, height: int) -> np.ndarray:
+    h, w = image.shape[:2]
+    scale = max(width / w, height / h)
+    size = (max(width, round(w * scale)), max(height, round(h * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
+def render_clip(image_bytes: bytes, *, width: int, height: int, fps: int, seconds: float,
+                audio: bool = False, bitrate: int = 3_000_000) -> bytes:
+    """An H.264 MP4: ``seconds`` of a left-to-right pan over the image, optional AAC track."""
+    return _render(hashlib.sha256(image_bytes).hexdigest(), image_bytes, width, height, fps,
+                   round(seconds, 3), audio, bitrate)
+
+
+@functools.lru_cache(maxsize=32)
+def _render(_digest: str, image_bytes: bytes, width: int, height: int, fps: int,
+            seconds: float, audio: bool, bitrate: int) -> bytes:
+    image = decode_image(image_bytes)
+    margin = 1.12
+    big = _cover(image, round(width * margin), round(height * margin))
+    travel_x = big.shape[1] - width
+    top = (big.shape[0] - height) / 2
+    frames = max(1, round(seconds * fps))
+    buffer = io.BytesIO()
+    with av.open(buffer, mode="w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height = width, height
+        stream.pix_fmt = "yuv420p"
+        stream.bit_rate = bitrate
+        stream.options = {"preset": "ultrafast", "tune": "zerolatency"}
+        sound = None
+        if audio:
+            sound = container.add_stream("aac", rate=48000)
+            sound.layout = "stereo"
+        for index in range(frames):
+            t = index / max(1, frames - 1)
+            ease = 0.5 - 0.5 * np.cos(np.pi * t)
+            matrix = np.float32([[1, 0, -travel_x * ease], [0, 1, -top]])
+            frame = cv2.warpAffine(big, matrix, (width, height), flags=cv2.INTER_LINEAR,
+                                   borderMode=cv2.BORDER_REFLECT)
+            video_frame = av.VideoFrame.from_ndarray(frame, format="rgb24")
+            for packet in stream.encode(video_frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+        if sound is not None:
+            _write_tone(container, sound, seconds)
+    return buffer.getvalue()
+
+
+def _write_tone(container: av.container.OutputContainer, stream: av.AudioStream,
+                seconds: float) -> None:
+    rate, chunk = 48000, 1024
+    total = round(seconds * rate)
+    for start in range(0, total, chunk):
+        n = min(chunk, total - start)
+        t = (np.arange(start, start + n) / rate).astype(np.float32)
+        tone = (0.1 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+        samples = np.stack([tone, tone])
+        frame = av.AudioFrame.from_ndarray(samples, format="fltp", layout="stereo")
+        frame.sample_rate = rate
+        frame.pts = start
+        frame.time_base = Fraction(1, rate)
+        for packet in stream.encode(frame):
+            container.mux(packet)
+    for packet in stream.encode():
+        container.mux(packet)
+
+
+def damage(clip: bytes, variant: str) -> bytes:
+    """``broken``: bytes that only look like an MP4; ``truncated``: the first 40 %."""
+    if variant == "broken":
+        rng = np.random.default_rng(len(clip))
+        return b"\x00\x00\x00\x18ftypisom" + rng.bytes(max(1024, len(clip) // 4))
+    if variant == "truncated":
+        return clip[: max(64, int(len(clip) * 0.4))]
+    return clip
