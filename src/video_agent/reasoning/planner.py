@@ -26,8 +26,19 @@ from video_agent.reasoning import vocabulary as vocab
 from video_agent.reasoning.analyze import avoided_moves, split_image_prompt
 
 NARRATION_FLAG = "narration_longer_than_clip"
-_ASPECT = re.compile(r"\b(9:16|1:1|4:3|3:4|4:5|21:9|2\.39:1|vertical|portrait|square)\b",
+_ASPECT = re.compile(r"\b(?:9:16|1:1|4:3|3:4|4:5|21:9|2\.39:1|(?:vertical|portrait|square)"
+                     r"(?= (?:format|framing|frame|video|orientation|mode|crop|aspect)))",
                      re.IGNORECASE)
+
+
+def _asked_aspect(text: str) -> str | None:
+    """An aspect ratio the text asks for: an explicit ratio first, then a word for one."""
+    words = [m.group(0).lower() for m in _ASPECT.finditer(text)]
+    ratios = [w for w in words if ":" in w]
+    if ratios:
+        return ratios[0]
+    named = {"vertical": "9:16", "portrait": "9:16", "square": "1:1"}
+    return named[words[0]] if words else None
 
 
 def scene_spec(scene: SceneContext) -> SceneSpec:
@@ -166,8 +177,7 @@ def plan_rules(scene: SceneContext, analysis: SceneAnalysis,
                  "; ".join(step_reasons) or "baseline", "scene" if step_reasons else "default")
 
     aspect = rules.ASPECT_RATIO
-    wanted = next((m.group(0) for t in (scene.layer1_analysis,) if (m := _ASPECT.search(t))),
-                  None)
+    wanted = _asked_aspect(scene.layer1_analysis)
     if wanted and wanted != aspect:
         trace.conflict("generation.aspect_ratio", wanted, aspect,
                        f"the spec's smallest frame is {SPEC_MIN_WIDTH}x{SPEC_MIN_HEIGHT}, "
