@@ -139,6 +139,9 @@ def classify_scene(scene: SceneContext, prompt: PromptParts) -> str:
     scores["character_focused"] = 2.0 * people + 0.5
     order = ("action", "dialogue", "establishing", "object_detail", "landscape",
              "character_focused")
+    for kind, pattern in vocab.KIND_NAMES.items():
+        if pattern.search(scene.layer1_analysis):
+            scores[kind] += 4.0  # the manager named the kind outright
     if scores["establishing"] > 0:
         scores["establishing"] += 1.0  # the word itself is a director's choice
     if scores["action"] > 0 and not people:
@@ -154,15 +157,18 @@ def _focus_points(scene: SceneContext, prompt: PromptParts, has_people: bool) ->
         for name, pattern in vocab.FOCUS_WORDS:
             if any(pattern.search(text) for text in body_texts):
                 found.append(name)
+    for item in _listed_details(scene.layer1_analysis):
+        if has_people and any(p.search(item) for _, p in vocab.FOCUS_WORDS):
+            continue  # a body part, already named above
+        obj = vocab.OBJECT_NOUNS.search(item)
+        name = _object_name(obj) if obj else vocab.to_snake(" ".join(item.split()[-2:]))
+        if name and name not in found:
+            found.append(name)
     for text in (scene.layer1_analysis, prompt.positive, scene.scene_content):
         for match in vocab.OBJECT_NOUNS.finditer(text):
             if vocab.is_negated(text, match.start()):
                 continue
-            qualifier = (match.group(1) or "").strip().lower()
-            noun = match.group(2).lower()
-            name = vocab.to_snake(f"{qualifier} {noun}" if qualifier in {
-                "menu", "note", "sketch", "story", "picture", "spell", "coffee", "tea", "wine",
-                "beer"} else noun)
+            name = _object_name(match)
             if name not in found and not any(name.endswith(f) or f.endswith(name)
                                              for f in found):
                 found.append(name)
@@ -171,6 +177,27 @@ def _focus_points(scene: SceneContext, prompt: PromptParts, has_people: bool) ->
         if subject:
             found.append(vocab.to_snake(subject.group(1)))
     return found[:4]
+
+
+def _object_name(match: re.Match[str]) -> str:
+    qualifier = (match.group(1) or "").strip().lower()
+    noun = match.group(2).lower()
+    compound = qualifier in {"menu", "note", "sketch", "story", "picture", "spell", "coffee",
+                             "tea", "wine", "beer"}
+    return vocab.to_snake(f"{qualifier} {noun}" if compound else noun)
+
+
+def _listed_details(layer1: str) -> list[str]:
+    """Items of "Important details: a, b, c" lines, minus light, mood and movement words."""
+    items: list[str] = []
+    for line in vocab.DETAIL_LIST.finditer(layer1):
+        for raw in re.split(r",|\band\b", line.group("items")):
+            item = vocab.ARTICLES.sub("", raw.strip(" .;-"))
+            if item and not vocab.NOT_A_FOCUS.search(item) and len(item) <= 40:
+                items.append(item)
+            elif item and re.search(r"\bhair\b", item, re.IGNORECASE):
+                items.append("hair")
+    return items
 
 
 def _lighting(scene: SceneContext, prompt: PromptParts) -> str:

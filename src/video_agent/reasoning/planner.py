@@ -49,12 +49,12 @@ def scene_spec(scene: SceneContext) -> SceneSpec:
 def video_negative_prompt(negative: str) -> tuple[str, str]:
     """The terms of a still's negative prompt a video model can act on, and why."""
     terms = [t.strip() for t in re.split(r"[,\n]", negative) if t.strip()]
-    kept = [t for t in terms if vocab.VIDEO_NEGATIVE_TERMS.fullmatch(t.lower())]
+    kept = [t for t in terms if not vocab.STILL_ONLY_NEGATIVE.fullmatch(t.lower())]
     kept = list(dict.fromkeys(kept))[:vocab.NEGATIVE_MAX_TERMS]
     if not kept:
         return vocab.DEFAULT_NEGATIVE, "no usable negative prompt given; the baseline terms"
     dropped = [t for t in terms if t not in kept]
-    reason = "artefact terms of the image prompt's negative prompt"
+    reason = "the image prompt's negative prompt"
     if dropped:
         reason += f"; dropped what concerns drawing the still or taste ({', '.join(dropped)})"
     return ", ".join(kept), reason

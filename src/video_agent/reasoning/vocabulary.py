@@ -122,6 +122,7 @@ NUMBER_WORDS = {"four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 
 
 SCENE_KINDS: dict[str, re.Pattern[str]] = {
     "action": _p(r"chase[sd]?|chasing|run(?:s|ning)?|ran|sprint\w*|fight\w*|battle\w*|"
+                 r"roar\w*|burst\w*|lift(?:s|ing)? off|launch\w*|blast\w*|erupt\w*|"
                  r"explo\w+|leap\w*|jump\w*|race[sd]?|racing|crash\w*|dash\w*|attack\w*|"
                  r"sword\w*|punch\w*|speed(?:s|ing)|flee\w*|escap\w+|skid\w*|swerv\w*|"
                  r"action|collid\w*|tumbl\w*"),
@@ -137,6 +138,24 @@ SCENE_KINDS: dict[str, re.Pattern[str]] = {
     "object_detail": _p(r"close[- ]?up of (?:a|an|the)|macro|extreme close[- ]?up|insert shot|"
                         r"detail shot|lying on the (?:table|desk|floor)|on the (?:table|desk)"),
 }
+
+KIND_NAMES: dict[str, re.Pattern[str]] = {
+    "action": _p(r"action (?:scene|moment|shot|sequence)|high[- ]energy"),
+    "dialogue": _p(r"dialogue (?:scene|moment)|conversation scene|two[- ]shot"),
+    "establishing": _p(r"establishing (?:shot|scene)"),
+    "landscape": _p(r"landscape (?:shot|scene)|scenic (?:shot|vista)"),
+    "object_detail": _p(r"detail shot|insert shot|close[- ]?up of (?:the|a|an) \w+"),
+    "character_focused": _p(r"character (?:moment|scene|focus\w*|study)|portrait shot"),
+}
+"""A scene kind the Layer 1 manager names outright; it outweighs word counts."""
+
+DETAIL_LIST = re.compile(
+    r"(?:important|key) (?:details?|elements?|focus(?: points?)?)\s*:\s*(?P<items>[^\n]+)",
+    re.IGNORECASE)
+"""A Layer 1 line that lists what matters: "Important details: the cup, the steam"."""
+NOT_A_FOCUS = _p(r"light\w*|glow\w*|atmosphere|mood|ambien\w+|sound\w*|colou?rs?|"
+                 r"reflections?|shadows?|movements?|motion|pacing|tone")
+ARTICLES = re.compile(r"^(?:the|a|an|her|his|their|its|some)\s+", re.IGNORECASE)
 
 PEOPLE = _p(r"girl|boy|woman|women|man|men|barista|child|children|kid|person|people|"
             r"character|hero|heroine|knight|soldier|detective|she|he|her|his|they|couple|"
@@ -203,13 +222,14 @@ IMAGE_ONLY_TAGS = _p(r"8k(?: uhd)?|4k|uhd|hd|masterpiece|best quality|trending o
 
 # --------------------------------------------------------------------------- negative prompt
 
-VIDEO_NEGATIVE_TERMS = _p(
-    r"blurry|blur|distorted|distortion|low quality|bad anatomy|deformed|disfigured|"
-    r"flicker\w*|jitter\w*|warp\w*|morph\w*|artifacts?|artefacts?|noise|noisy|grainy|"
-    r"glitch\w*|stutter\w*|watermark|text|duplicate|mutated|low resolution|pixelated|"
-    r"overexposed|underexposed|out of focus")
-"""Negative-prompt terms a video model can act on; drawing faults of the still ("extra limbs",
-"poorly drawn hands") and taste words ("amateur") are left out."""
+STILL_ONLY_NEGATIVE = _p(
+    r"extra (?:limbs?|fingers?|arms?|legs?|heads?)|missing (?:limbs?|fingers?|arms?|legs?)|"
+    r"(?:poorly|badly) drawn (?:\w+ )?\w+|bad (?:hands?|fingers?|proportions)|"
+    r"mutated hands?|fused fingers|too many fingers|amateur\w*|unprofessional|ugly|"
+    r"bad art|worst quality|normal quality|jpe?g artifacts?|cropped|out of frame|"
+    r"signature|username|lowres|bad composition")
+"""Negative-prompt terms about drawing the still ("extra limbs", "poorly drawn hands") or taste
+("amateur"): the still already exists, so they are left out of the clip's negative prompt."""
 NEGATIVE_MAX_TERMS = 6
 DEFAULT_NEGATIVE = "blurry, low quality"
 
