@@ -68,7 +68,9 @@ def measure(frames: AnalysisFrames, source_gray: np.ndarray | None,
     pair_dark = dark[1:] | dark[:-1] if n > 1 else np.zeros(0, bool)
     cut = (correlation < s.cut_correlation) & ~pair_dark
     out["cuts"] = float(cut.sum())
-    out["min_correlation"] = float(correlation[~pair_dark].min()) if (~pair_dark).any() else 1.0
+    out["min_correlation"] = (
+        round(float(correlation[~pair_dark].min()), 4) if (~pair_dark).any() else 1.0
+    )
     if cut.sum() > s.max_cuts:
         idx = np.flatnonzero(cut) + 1
         reasons.append(f"{len(idx)} abrupt cut{'s' if len(idx) > 1 else ''} at "

@@ -1,0 +1,87 @@
+"""``video-agent assess``: run the quality gate on any clip."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from video_agent.cli.app import app
+from video_agent.models import (
+    SPEC_MAX_DURATION,
+    SPEC_MIN_DURATION,
+    MotionSpec,
+    SceneSpec,
+    VideoParams,
+)
+from video_agent.quality import QualityError, QualitySettings, assess_clip, probe
+
+
+def _params(clip: Path, image: Path | None, duration: float | None) -> VideoParams:
+    """A plan for a clip that came without one: its own length, clamped to the spec."""
+    if duration is None:
+        try:
+            duration = probe(clip).duration
+        except QualityError:
+            duration = 6.0
+    duration = min(max(duration, SPEC_MIN_DURATION), SPEC_MAX_DURATION)
+    return VideoParams(
+        scene=SceneSpec(content=clip.stem, number=1, image_url=str(image or "")),
+        motion=MotionSpec(type="pan", duration=duration),
+    )
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError as exc:
+        raise typer.BadParameter(f"'{text}' is not WIDTHxHEIGHT", param_hint="--size") from exc
+    return width, height
+
+
+@app.command("assess")
+def assess(
+    clip: Annotated[Path, typer.Argument(help="The clip to judge (any container PyAV reads).")],
+    image: Annotated[Path | None, typer.Option(
+        "--image", "-i", help="Source still: enables the fidelity check.")] = None,
+    duration: Annotated[float | None, typer.Option(
+        "--duration", "-d", help="Planned duration in seconds (default: the clip's own).")] = None,
+    size: Annotated[str, typer.Option("--size", help="Target size of a stored clip.")] = "1024x576",
+    work_dir: Annotated[Path | None, typer.Option(
+        "--work-dir", help="Where a repaired copy is written (default: a new temp folder).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Probe, measure and judge CLIP; exit 0 for pass or repaired, 1 for fail."""
+    target = _size(size)
+    work = work_dir or Path(tempfile.mkdtemp(prefix="video-agent-assess-"))
+    report = assess_clip(clip, image, _params(clip, image, duration), work_dir=work,
+                         settings=QualitySettings(target_size=target), target_size=target)
+    if as_json:
+        typer.echo(json.dumps(report.model_dump(mode="json"), indent=2))
+    else:
+        console = Console()
+        colour = {"pass": "green", "repaired": "yellow", "fail": "red"}[report.verdict]
+        console.print(f"[bold {colour}]{report.verdict.upper()}[/] {clip} "
+                      f"({report.elapsed_s:.2f} s)")
+        table = Table(title="probe", show_header=False)
+        for key, value in (report.original_probe or report.probe).model_dump().items():
+            table.add_row(key, str(value))
+        console.print(table)
+        if report.metrics:
+            table = Table(title="metrics", show_header=False)
+            for key, value in report.metrics.items():
+                table.add_row(key, f"{value:g}")
+            console.print(table)
+        for reason in report.reasons:
+            console.print(f"[red]- {reason}[/]")
+        for step in report.repairs:
+            console.print(f"[yellow]* {step}[/]")
+        if report.verdict == "repaired":
+            console.print(f"repaired clip: {report.path}")
+    raise typer.Exit(0 if report.passed else 1)
