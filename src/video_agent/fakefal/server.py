@@ -89,7 +89,8 @@ class FakeFalServer:
         self.port = sock.getsockname()[1]
         config = uvicorn.Config(build_app(self.fake), ssl_certfile=str(self._cert_file),
                                 ssl_keyfile=str(self._key_file), log_level="warning",
-                                lifespan="off", access_log=False)
+                                lifespan="off", access_log=False,
+                                timeout_graceful_shutdown=1)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, args=(sock,), name="fake-fal",
                                         daemon=True)
