@@ -109,3 +109,19 @@ def test_phrasing(name: str) -> None:
     assert params.generation.motion_type == motion.type
     if case.scene_type:
         assert analysis.motion_analysis.scene_type == case.scene_type
+
+
+@pytest.mark.parametrize(("layer1", "expected"), [
+    ("Hold for 8 seconds", 8.0),
+    ("an 8-second shot", 8.0),
+    ("about 7.5s long", 7.5),
+    ("7 secs of slow drift", 7.0),
+    ("nine-second push in", 9.0),
+    ("Set in the 1920s, slow push in", 6.0),
+    ("Keep 3 characters in frame", 6.0),
+])
+def test_durations_in_words(layer1: str, expected: float) -> None:
+    scene = SceneContext(scene_number=1, scene_content=PORTRAIT, image_path="x.png",
+                         layer1_analysis=layer1)
+    params, _ = plan_rules(scene, analyze_scene(scene))
+    assert params.motion.duration == expected

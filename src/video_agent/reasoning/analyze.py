@@ -49,9 +49,10 @@ def sentences(text: str) -> list[str]:
 
 
 def _duration_in(sentence: str) -> float | None:
-    match = vocab.DURATION.search(sentence)
-    if match:
-        return float(match.group("value"))
+    for match in vocab.DURATION.finditer(sentence):
+        value = float(match.group("value"))
+        if match.group("unit").lower() != "s" or value <= vocab.BARE_S_MAX:
+            return value
     word = vocab.DURATION_WORDS.search(sentence)
     return float(vocab.NUMBER_WORDS[word.group("word").lower()]) if word else None
 

@@ -137,6 +137,8 @@ def apply_model_plan(plan: ModelPlan, scene: SceneContext, analysis: SceneAnalys
                      rule_params: VideoParams) -> tuple[VideoParams, ReasoningTrace]:
     """The model's plan, checked value by value against the rules' vocabulary and ranges."""
     trace = ReasoningTrace()
+    trace.decide("planner", "language_model", "a chat model planned the clip; the rules checked "
+                 "and clamped each value", "language_model")
     why = (plan.reasoning.strip()[:200] or "chosen by the language model")
     src = "language_model"
     motion = rule_params.motion

@@ -111,7 +111,10 @@ SPEED_SCALE: dict[Speed, float] = {"slow": 0.8, "medium": 0.9, "fast": 1.0}
 # --------------------------------------------------------------------------- duration
 
 DURATION = re.compile(
-    r"(?P<value>\d+(?:\.\d+)?)\s*(?:-|to)?\s*(?:s\b|secs?\b|seconds?\b)", re.IGNORECASE)
+    r"(?<![\d.])(?P<value>\d+(?:\.\d+)?)\s*(?:-\s*)?(?P<unit>s\b|secs?\b|seconds?\b)",
+    re.IGNORECASE)
+BARE_S_MAX = 60.0
+"""A bare "s" only reads as seconds up to this value ("the 1920s" is no duration)."""
 DURATION_WORDS = re.compile(
     r"\b(?P<word>four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty)"
     r"[- ]seconds?\b", re.IGNORECASE)
