@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import socket
 import tempfile
 import threading
@@ -130,6 +131,9 @@ class FakeFalServer:
                     await proxy.wait_closed()
 
     def stop(self) -> None:
+        # Clients of finished event loops leave idle keep-alive sockets; closing them at
+        # shutdown is expected, not an error worth printing.
+        logging.getLogger("uvicorn.error").setLevel(logging.CRITICAL)
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None:
