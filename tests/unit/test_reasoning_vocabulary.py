@@ -86,6 +86,34 @@ CASES: dict[str, Case] = {
     "no layer1: object": Case("", RING, "push_in", None, "slow", (6, 6), "object_detail"),
     "ken burns": Case("Ken Burns drift toward the ring", RING, "ken_burns", None, "slow",
                       (6, 6)),
+    "dollies in": Case("Camera slowly dollies in on her face", PORTRAIT, "push_in", None,
+                       "slow", (6, 6)),
+    "drifting right": Case("Sweeping aerial view over the forest, drifting right", VALLEY,
+                           "truck", "right", "slow", (8, 8)),
+    "drifts left to right": Case("Camera drifts left to right across the scene", PORTRAIT,
+                                 "truck", "right", "slow", (6, 6)),
+    "move the camera left": Case("Move the camera to the left slowly", PORTRAIT, "truck",
+                                 "left", "slow", (6, 6)),
+    "pan across from left to right": Case("Pan across the bookshelves from left to right",
+                                          PORTRAIT, "pan", "left_to_right", "slow", (6, 6)),
+    "keep the camera still": Case("Keep the camera still; the actors carry the scene", TALK,
+                                  "static", None, "slow", (6, 6)),
+    "tilt the camera down": Case("Tilt the camera down to the floor", PORTRAIT, "tilt", "down",
+                                 "slow", (6, 6)),
+    "tilt down then up": Case("Tilt down then up", PORTRAIT, "tilt", "down", "slow", (6, 6)),
+    "boom up": Case("Boom up to show the cityscape", CITY, "crane", "up", "slow", (8, 8)),
+    "circle around": Case("Circle around the dancer", PORTRAIT, "orbit", "clockwise", "slow",
+                          (6, 6)),
+    "zoom out to reveal": Case("Gentle zoom out to reveal the crowd", PORTRAIT, "pull_out",
+                               None, "slow", (6, 6)),
+    "don't zoom, pan": Case("Don't zoom; a slow pan right is enough", PORTRAIT, "pan",
+                            "left_to_right", "slow", (6, 6)),
+    "fast-paced push": Case("Dramatic, fast-paced push toward the villain", PORTRAIT,
+                            "push_in", None, "fast", (4, 5)),
+    "follow the car": Case("Follow the car as it speeds down the highway", CHASE, "truck",
+                           "right", "fast", (4, 5), "action"),
+    "very slowly over 9 s": Case("Zoom into the eyes very slowly over 9 seconds", PORTRAIT,
+                                 "push_in", None, "slow", (9, 9)),
     "barely perceptible": Case("Barely perceptible push in", PORTRAIT, "push_in", None, "slow",
                                (6, 6)),
 }
@@ -125,3 +153,27 @@ def test_durations_in_words(layer1: str, expected: float) -> None:
                          layer1_analysis=layer1)
     params, _ = plan_rules(scene, analyze_scene(scene))
     assert params.motion.duration == expected
+
+
+@pytest.mark.parametrize("scene_text", [
+    "She hangs the frying pans above the stove while he runs to the door.",
+    "The children pan for gold in the river; one tilts her head and smiles.",
+])
+def test_narrative_words_are_no_camera_moves(scene_text: str) -> None:
+    scene = SceneContext(scene_number=1, scene_content=scene_text, image_path="x.png")
+    analysis = analyze_scene(scene)
+    assert [c for c in analysis.cues if c.motion] == []
+    params, trace = plan_rules(scene, analysis)
+    assert trace.decisions[0].source == "scene"
+    assert params.motion.type not in ("pan", "tilt")
+
+
+def test_camera_sentence_in_the_scene_text_counts_below_layer1() -> None:
+    scene = SceneContext(scene_number=1, scene_content="The camera tilts up to the sky.",
+                         image_path="x.png", layer1_analysis="Slow push in")
+    analysis = analyze_scene(scene)
+    assert [(c.source, c.motion) for c in analysis.cues if c.motion] == [
+        ("layer1", "push_in"), ("scene", "tilt")]
+    assert plan_rules(scene, analysis)[0].motion.type == "push_in"
+    scene = scene.model_copy(update={"layer1_analysis": ""})
+    assert plan_rules(scene, analyze_scene(scene))[0].motion.type == "tilt"

@@ -32,24 +32,34 @@ def _p(text: str) -> re.Pattern[str]:
 
 
 _LR = r"(?:from\s+)?(?:the\s+)?"
+
+_GLIDE = r"(?:drift|slide|glide|move)(?:s|ing)?"
+
+
+def _gap(opposite: str) -> str:
+    """Up to three words between a move and its direction, none of them the opposite one."""
+    return rf"(?:(?!{opposite}\b)\w+\s+){{0,3}}?"
+
+
 MOVES: tuple[MovePattern, ...] = (
     # static first: "no camera movement" must not read as a move
     MovePattern(_p(r"locked[- ]off|lock(?:ed)? down|static (?:shot|camera|frame|wide)|"
                    r"(?:fixed|still|stationary) camera|tripod shot|no camera (?:movement|motion)|"
-                   r"camera (?:stays|remains|holds) (?:still|static)|hold the frame|static"),
+                   r"camera (?:stays|remains|holds) (?:still|static)|hold the frame|static|"
+                   r"keep (?:the )?camera (?:still|static|steady|fixed)|camera (?:is )?still"),
                 "static"),
     MovePattern(_p(r"hand[- ]?held|shaky[- ]?cam|shoulder[- ]?rig"), "ken_burns", handheld=True),
     MovePattern(_p(r"ken[- ]burns"), "ken_burns"),
     MovePattern(_p(r"whip[- ]?pan|swish[- ]?pan"), "pan", "left_to_right", speed="fast"),
     MovePattern(_p(rf"pan(?:s|ning)?\s+{_LR}left\s+to\s+(?:the\s+)?right"), "pan", "left_to_right"),
     MovePattern(_p(rf"pan(?:s|ning)?\s+{_LR}right\s+to\s+(?:the\s+)?left"), "pan", "right_to_left"),
-    MovePattern(_p(r"pan(?:s|ning)?\s+(?:slowly\s+|gently\s+)?(?:to\s+the\s+)?left|"
+    MovePattern(_p(rf"pan(?:s|ning)?\s+{_gap('right')}(?:to\s+the\s+)?left(?:ward)?(?!\s+to\b)|"
                    r"left(?:ward)? pan"), "pan", "right_to_left"),
-    MovePattern(_p(r"pan(?:s|ning)?\s+(?:slowly\s+|gently\s+)?(?:to\s+the\s+)?right|"
+    MovePattern(_p(rf"pan(?:s|ning)?\s+{_gap('left')}(?:to\s+the\s+)?right(?:ward)?(?!\s+to\b)|"
                    r"right(?:ward)? pan"), "pan", "left_to_right"),
-    MovePattern(_p(r"tilt(?:s|ing)?\s+(?:slowly\s+|gently\s+)?up(?:ward)?|"
-                   r"tilt(?:s|ing)? up"), "tilt", "up"),
-    MovePattern(_p(r"tilt(?:s|ing)?\s+(?:slowly\s+|gently\s+)?down(?:ward)?"), "tilt", "down"),
+    MovePattern(_p(rf"tilt(?:s|ing)?\s+{_gap('down')}up(?:ward)?|upward tilt"), "tilt", "up"),
+    MovePattern(_p(rf"tilt(?:s|ing)?\s+{_gap('up')}down(?:ward)?|downward tilt"), "tilt",
+                "down"),
     MovePattern(_p(r"(?:crane|jib|boom|pedestal)(?:s|ing)?\s+(?:shot\s+)?down(?:ward)?|"
                    r"descending (?:crane|camera)"), "crane", "down"),
     MovePattern(_p(r"(?:crane|jib|boom|pedestal)(?:s|ing)?\s+(?:shot\s+)?up(?:ward)?|"
@@ -61,9 +71,13 @@ MOVES: tuple[MovePattern, ...] = (
                    r"circl(?:e|es|ing)\s+(?:around|round)|360[- ]degree|wrap[- ]?around"),
                 "orbit", "clockwise"),
     MovePattern(_p(r"(?:truck|crab|track|dolly)(?:s|ing)?\s+(?:to\s+the\s+)?left|"
-                   r"lateral(?:ly)? (?:move|track)\w* left"), "truck", "left"),
+                   r"lateral(?:ly)? (?:move|track)\w* left|"
+                   rf"{_GLIDE}\s+(?:{_LR}right\s+to\s+(?:the\s+)?left|"
+                   rf"{_gap('right')}(?:to\s+the\s+)?left(?:ward)?(?!\s+to\b))"), "truck", "left"),
     MovePattern(_p(r"(?:truck|crab|track|dolly)(?:s|ing)?\s+(?:to\s+the\s+)?right|"
-                   r"lateral(?:ly)? (?:move|track)\w* right"), "truck", "right"),
+                   r"lateral(?:ly)? (?:move|track)\w* right|"
+                   rf"{_GLIDE}\s+(?:{_LR}left\s+to\s+(?:the\s+)?right|"
+                   rf"{_gap('left')}(?:to\s+the\s+)?right(?:ward)?(?!\s+to\b))"), "truck", "right"),
     MovePattern(_p(r"push[- ]?ins?|push(?:es|ing)?\s+(?:slowly\s+)?(?:in|toward|towards|into)|"
                    r"dolly(?:ing)?[- ]in|zoom(?:s|ing)?[- ]in|slow creep|creep(?:s|ing)?\s+"
                    r"(?:in|toward|towards|forward|closer)|track(?:s|ing)?[- ]in|"
