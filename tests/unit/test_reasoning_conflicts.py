@@ -199,3 +199,13 @@ def test_prompt_is_bounded_and_keeps_the_camera_words() -> None:
     prompt = build_prompt(params, analysis, ProviderCapabilities(), ctx)
     assert len(prompt) <= MAX_PROMPT_CHARS
     assert "pushes in" in prompt and "film grain" in prompt
+
+
+def test_scene_elements_take_the_layer1_detail_list_when_no_one_is_in_the_scene() -> None:
+    _, analysis, params, _ = plan(
+        "High-energy action moment\nImportant details: the rocket, the exhaust plume",
+        "The rocket roars to life and lifts off into the sky.")
+    assert analysis.motion_analysis.scene_type == "action"
+    assert analysis.scene_elements["primary_focus"] == "rocket"
+    assert analysis.scene_elements["key_details"][:2] == ["rocket", "exhaust_plume"]
+    assert params.motion.focus_points == ["rocket", "exhaust_plume"]

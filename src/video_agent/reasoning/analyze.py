@@ -237,12 +237,23 @@ def _scene_elements(scene: SceneContext, prompt: PromptParts, lighting: str) -> 
             noun = match.group(2).lower()
             if name not in details and not any(d.endswith(f"_{noun}") for d in details):
                 details.append(name)
+    for item in _listed_details(scene.layer1_analysis):
+        name = vocab.to_snake(" ".join(item.split()[-2:]))
+        if name and name != "hair" and not any(name in d or d in name for d in details):
+            details.append(name)
     details.sort(key=lambda d: 0 if d.replace("_", " ") in layer1 else 1)
     texts = " ".join((scene.scene_content, scene.layer1_analysis, prompt.positive))
     tone = "warm" if vocab.WARM.search(texts) else "cool" if vocab.COOL.search(texts) else ""
     light = lighting.removesuffix("_interaction")
     atmosphere = f"{tone}_{light}".strip("_") if light != "static_lighting" else tone or "neutral"
-    return {"primary_focus": subject.group(1).lower() if subject else "scene",
+    listed = _listed_details(scene.layer1_analysis)
+    if subject and vocab.PEOPLE.fullmatch(subject.group(1)):
+        primary = subject.group(1).lower()
+    elif listed:
+        primary = vocab.to_snake(" ".join(listed[0].split()[-2:]))
+    else:
+        primary = subject.group(1).lower() if subject else "scene"
+    return {"primary_focus": primary,
             "key_details": details[:3], "atmosphere": atmosphere}
 
 

@@ -181,7 +181,7 @@ PEOPLE = _p(r"girl|boy|woman|women|man|men|barista|child|children|kid|person|peo
 PRIMARY_SUBJECTS = re.compile(
     r"\b(barista|girl|boy|woman|man|child|knight|soldier|detective|runner|driver|dancer|"
     r"chef|teacher|student|wizard|witch|king|queen|couple|stranger|hero|heroine|mother|father|"
-    r"crowd|car|train|ship|city|forest|mountains?|lake|ocean|valley|village|castle)\b",
+    r"crowd|friends|car|train|ship|city|forest|mountains?|lake|ocean|valley|village|castle)\b",
     re.IGNORECASE)
 PLACES = _p(r"caf[eé]|cafe|room|kitchen|street|road|forest|office|shop|store|bar|restaurant|"
             r"city|town|village|house|castle|station|market|garden|park|beach|counter|"
