@@ -99,7 +99,7 @@ def write_clip(path: Path, frames: Iterator[np.ndarray], *, fps: int = FPS,
         stream.width, stream.height = first.shape[1], first.shape[0]
         stream.pix_fmt = "yuv420p"
         stream.bit_rate = bitrate
-        codec_options = {"preset": "veryfast"}
+        codec_options = {"preset": "ultrafast"}
         if cbr:
             kbps = f"{bitrate // 1000}k"
             codec_options.update({"maxrate": kbps, "bufsize": kbps})

@@ -123,13 +123,13 @@ def fidelity(first: np.ndarray, source: np.ndarray, max_zoom: float = 1.6) -> Fi
 
 
 def smooth(values: np.ndarray, window: int = 9) -> np.ndarray:
-    """Centred moving average along axis 0 with mirrored ends."""
+    """Centred moving average along axis 0; point-mirrored ends keep a linear trend."""
     if len(values) < 3:
         return values.astype(np.float64)
     window = max(3, min(window, len(values) - (1 - len(values) % 2)))
     pad = window // 2
     padded = np.pad(values.astype(np.float64), [(pad, pad)] + [(0, 0)] * (values.ndim - 1),
-                    mode="reflect")
+                    mode="reflect", reflect_type="odd")
     kernel = np.ones(window) / window
     if values.ndim == 1:
         return np.convolve(padded, kernel, mode="valid")

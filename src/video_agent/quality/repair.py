@@ -231,7 +231,7 @@ def _encode(src: Path, dst: Path, plan: RepairPlan, settings: QualitySettings) -
         stream.width, stream.height = plan.target_size
         stream.pix_fmt = "yuv420p"
         stream.bit_rate = settings.repair_bitrate
-        stream.options = {"preset": "fast", "maxrate": kbps, "minrate": kbps, "bufsize": kbps,
+        stream.options = {"preset": "veryfast", "maxrate": kbps, "minrate": kbps, "bufsize": kbps,
                           "x264-params": "nal-hrd=cbr:force-cfr=1"}
         step = Fraction(1, plan.fps)
         emitted = 0
