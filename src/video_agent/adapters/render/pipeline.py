@@ -1,0 +1,296 @@
+"""Streaming render: one sub-pixel affine warp per frame, overlapped with the H.264 encode.
+
+The still is converted once to BT.709 limited-range planes (luma at the working size, chroma at
+half of it), downscaled first when the tightest crop of the move allows it.  A worker thread warps
+each frame's planes straight into an I420 block (OpenCV releases the GIL) while the calling thread
+encodes the previous ones (so does PyAV); a small bounded queue between them keeps memory flat in
+the clip's length.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from video_agent.adapters.render.encode import ClipEncoder, EncodeSettings, pack_i420, rgb_to_yuv444
+from video_agent.adapters.render.focus import FocusPoint, find_focus_points
+from video_agent.adapters.render.trajectory import Camera, Trajectory, plan_trajectory
+from video_agent.models import SPEC_MIN_HEIGHT, SPEC_MIN_WIDTH, Conflict, MotionSpec
+
+ProgressFn = Callable[[float, str], None]
+MIN_SOURCE_SIDE = 64
+QUEUE_DEPTH = 4
+SHUTTER = 0.5
+"""Exposure of a motion-blurred frame as a fraction of the frame interval (a 180 degree shutter)."""
+
+
+class RenderError(Exception):
+    """A render that did not produce a clip; ``field`` names the input at fault, if any."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class RenderPreset:
+    interpolation: int
+    x264_preset: str
+    motion_blur_samples: int
+    """Sub-frames averaged per frame for fast moves (1 = no motion blur)."""
+
+
+PRESETS: dict[str, RenderPreset] = {
+    "standard": RenderPreset(cv2.INTER_CUBIC, "fast", 3),
+    "draft": RenderPreset(cv2.INTER_LINEAR, "veryfast", 1),
+}
+
+
+@dataclass
+class RenderReport:
+    """What a render produced and how."""
+
+    path: Path
+    frames: int
+    fps: int
+    size: tuple[int, int]
+    duration: float
+    focus: list[FocusPoint]
+    conflicts: list[Conflict]
+    elapsed_s: float
+    bitrate: int
+    """Real average bitrate of the file (its size over its duration), bits per second."""
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def details(self) -> dict[str, Any]:
+        return {
+            "focus": [p.as_dict() for p in self.focus],
+            "conflicts": [c.model_dump() for c in self.conflicts],
+            "frames": self.frames,
+            "render_s": round(self.elapsed_s, 3),
+            "bitrate": self.bitrate,
+        }
+
+
+def load_rgb(image: str | Path | np.ndarray) -> np.ndarray:
+    """The still as a contiguous RGB uint8 array (EXIF orientation applied for files)."""
+    if isinstance(image, np.ndarray):
+        arr = image
+        if arr.dtype != np.uint8:
+            raise RenderError(f"image: array dtype {arr.dtype} is not uint8", field="image")
+        if arr.ndim == 2:
+            arr = cv2.cvtColor(arr, cv2.COLOR_GRAY2RGB)
+        elif arr.ndim == 3 and arr.shape[2] == 4:
+            arr = cv2.cvtColor(arr, cv2.COLOR_RGBA2RGB)
+        elif arr.ndim != 3 or arr.shape[2] != 3:
+            raise RenderError(f"image: array shape {arr.shape} is not (H, W[, 3|4])",
+                              field="image")
+    else:
+        try:
+            with Image.open(image) as img:
+                arr = np.asarray(ImageOps.exif_transpose(img).convert("RGB"))
+        except FileNotFoundError as exc:
+            raise RenderError(f"image: {image} does not exist", field="image") from exc
+        except (UnidentifiedImageError, OSError, ValueError) as exc:
+            raise RenderError(f"image: {image} is not a readable image ({exc})",
+                              field="image") from exc
+    if min(arr.shape[:2]) < MIN_SOURCE_SIDE:
+        raise RenderError(f"image: {arr.shape[1]}x{arr.shape[0]} is too small "
+                          f"(at least {MIN_SOURCE_SIDE} px a side)", field="image")
+    return np.ascontiguousarray(arr)
+
+
+def check_size(size: tuple[int, int]) -> None:
+    w, h = size
+    if w * 9 != h * 16 or w < SPEC_MIN_WIDTH or h < SPEC_MIN_HEIGHT or w % 2 or h % 2:
+        raise ValueError(f"size: {w}x{h} must be 16:9, even, and at least "
+                         f"{SPEC_MIN_WIDTH}x{SPEC_MIN_HEIGHT}")
+
+
+def plane_matrix(cam: Camera, out_size: tuple[int, int], scale: tuple[float, float],
+                 out_step: int, src_step: int) -> np.ndarray:
+    """Inverse affine map (output plane pixel -> source plane pixel) for one camera.
+
+    Continuous coordinates put the source on ``[0, W] x [0, H]``; ``scale`` is the working
+    source's size over the original per axis, ``out_step`` / ``src_step`` the planes'
+    subsampling (1 for luma, 2 for chroma).
+    """
+    wo, ho = out_size
+    s = cam.width / wo
+    c, n = math.cos(math.radians(cam.angle)), math.sin(math.radians(cam.angle))
+    ox, oy = out_step / 2.0 - wo / 2.0, out_step / 2.0 - ho / 2.0
+    rows = []
+    for axis, (cos_term, sin_term, centre) in enumerate(((c, -n, cam.cx), (n, c, cam.cy))):
+        k = scale[axis] / src_step
+        rows.append([k * s * cos_term * out_step, k * s * sin_term * out_step,
+                     k * (centre + s * (cos_term * ox + sin_term * oy)) - 0.5])
+    return np.array(rows, dtype=np.float64)
+
+
+class _Warper:
+    """The source's planes at working size and the per-frame warp into an I420 block."""
+
+    def __init__(self, rgb: np.ndarray, scale: float, out_size: tuple[int, int],
+                 interpolation: int) -> None:
+        h, w = rgb.shape[:2]
+        if scale < 1.0:
+            rgb = cv2.resize(rgb, (max(2, round(w * scale)), max(2, round(h * scale))),
+                             interpolation=cv2.INTER_AREA)
+        # exact per-axis scale after rounding to whole pixels
+        self.scale = (rgb.shape[1] / w, rgb.shape[0] / h)
+        yuv = rgb_to_yuv444(rgb)
+        self.luma = np.ascontiguousarray(yuv[:, :, 0])
+        h, w = self.luma.shape
+        self.chroma = cv2.resize(yuv[:, :, 1:], (max(1, w // 2), max(1, h // 2)),
+                                 interpolation=cv2.INTER_AREA)
+        self.out_size = out_size
+        self.interpolation = interpolation | cv2.WARP_INVERSE_MAP
+
+    def planes(self, cam: Camera) -> tuple[np.ndarray, np.ndarray]:
+        wo, ho = self.out_size
+        luma = cv2.warpAffine(self.luma, plane_matrix(cam, self.out_size, self.scale, 1, 1),
+                              (wo, ho), flags=self.interpolation,
+                              borderMode=cv2.BORDER_REPLICATE)
+        chroma = cv2.warpAffine(self.chroma, plane_matrix(cam, self.out_size, self.scale, 2, 2),
+                                (wo // 2, ho // 2), flags=self.interpolation,
+                                borderMode=cv2.BORDER_REPLICATE)
+        return luma, chroma
+
+    def frame(self, cams: list[Camera]) -> np.ndarray:
+        if len(cams) == 1:
+            return pack_i420(*self.planes(cams[0]))
+        lumas, chromas = zip(*(self.planes(c) for c in cams), strict=True)
+        n = len(cams)
+        luma = (np.sum(lumas, axis=0, dtype=np.uint16) + n // 2) // n
+        chroma = (np.sum(chromas, axis=0, dtype=np.uint16) + n // 2) // n
+        return pack_i420(luma.astype(np.uint8), chroma.astype(np.uint8))
+
+
+def frame_cameras(traj: Trajectory, frames: int, samples: int) -> list[list[Camera]]:
+    """Cameras of every frame: one, or ``samples`` spread over the shutter for motion blur."""
+    if frames <= 1:
+        return [[traj.at(0.0)]]
+    step = 1.0 / (frames - 1)
+    out = []
+    for i in range(frames):
+        u = i * step
+        if samples <= 1:
+            out.append([traj.at(u)])
+        else:
+            offsets = [(j / (samples - 1) - 0.5) * SHUTTER * step for j in range(samples)]
+            out.append([traj.at(min(1.0, max(0.0, u + o))) for o in offsets])
+    return out
+
+
+def render_clip(
+    image: str | Path | np.ndarray,
+    out: str | Path,
+    motion: MotionSpec,
+    *,
+    motion_scale: float = 0.8,
+    size: tuple[int, int] = (1024, 576),
+    fps: int = 24,
+    preset: str = "standard",
+    progress: ProgressFn | None = None,
+) -> RenderReport:
+    """Render ``motion`` over the still into an H.264 MP4 at ``out`` (written atomically).
+
+    Produces exactly ``round(motion.duration * fps)`` frames.  Raises ``RenderError`` (with
+    ``field="image"`` for an unusable still) or ``ValueError`` for bad settings.
+    """
+    started = time.perf_counter()
+    if preset not in PRESETS:
+        raise ValueError(f"preset: unknown preset {preset!r} (use {', '.join(PRESETS)})")
+    check_size(size)
+    if fps <= 0:
+        raise ValueError(f"fps: {fps} must be positive")
+    cfg = PRESETS[preset]
+    report = lambda frac, msg: progress(frac, msg) if progress else None  # noqa: E731
+
+    rgb = load_rgb(image)
+    src_h, src_w = rgb.shape[:2]
+    report(0.02, "finding focus points")
+    focus = find_focus_points(rgb, motion.focus_points)
+    frames = max(1, round(motion.duration * fps))
+    traj = plan_trajectory(
+        motion.type, src_size=(src_w, src_h), out_size=size, duration=motion.duration,
+        speed=motion.speed, direction=motion.direction, easing=motion.easing,
+        motion_scale=motion_scale, focus=[(p.x, p.y) for p in focus])
+    samples = cfg.motion_blur_samples if motion.speed == "fast" and motion.type != "static" else 1
+    cams = frame_cameras(traj, frames, samples)
+    narrowest = min(c.width for group in cams for c in group)
+    scale = min(1.0, size[0] / narrowest)
+    warper = _Warper(rgb, scale, size, cfg.interpolation)
+    del rgb
+    settings = EncodeSettings(fps=fps, preset=cfg.x264_preset)
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(f".{out.name}.{os.getpid()}.{threading.get_ident()}.partial")
+    frames_q: queue.Queue[np.ndarray | BaseException | None] = queue.Queue(QUEUE_DEPTH)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for group in cams:
+                if stop.is_set():
+                    return
+                frames_q.put(warper.frame(group))
+            frames_q.put(None)
+        except BaseException as exc:
+            frames_q.put(exc)
+
+    worker = threading.Thread(target=produce, name="render-warp", daemon=True)
+    report(0.05, "rendering")
+    try:
+        with ClipEncoder(partial, size, settings) as encoder:
+            worker.start()
+            tick = max(1, frames // 20)
+            while True:
+                item = frames_q.get()
+                if item is None:
+                    break
+                if isinstance(item, BaseException):
+                    raise RenderError(f"render: warping frame {encoder.frames} failed: {item}")
+                encoder.write(item)
+                if encoder.frames % tick == 0:
+                    report(0.05 + 0.93 * encoder.frames / frames,
+                           f"frame {encoder.frames}/{frames}")
+        os.replace(partial, out)
+    except BaseException:
+        stop.set()
+        while worker.is_alive():  # unblock a producer waiting on a full queue
+            with contextlib.suppress(queue.Empty):
+                frames_q.get(timeout=0.05)
+        partial.unlink(missing_ok=True)
+        raise
+    finally:
+        worker.join()
+
+    elapsed = time.perf_counter() - started
+    duration = frames / fps
+    report(1.0, "done")
+    return RenderReport(
+        path=out, frames=frames, fps=fps, size=size, duration=duration, focus=focus,
+        conflicts=list(traj.conflicts), elapsed_s=elapsed,
+        bitrate=round(out.stat().st_size * 8 / duration),
+        settings={
+            "preset": preset, "size": f"{size[0]}x{size[1]}", "fps": fps,
+            "interpolation": "bicubic" if cfg.interpolation == cv2.INTER_CUBIC else "bilinear",
+            "working_scale": round(scale, 4), "motion_blur_samples": samples,
+            "trajectory": traj.settings, "encode": settings.as_dict(),
+            "source_size": f"{src_w}x{src_h}",
+        },
+    )
