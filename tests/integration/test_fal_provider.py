@@ -297,3 +297,29 @@ def test_key_is_never_written(fake_fal, still, tmp_path) -> None:
     for path in tmp_path.rglob("*"):
         if path.is_file():
             assert secret not in path.read_bytes(), path
+
+
+def test_a_request_fal_no_longer_knows_is_submitted_afresh_next_time(fake_fal, still,
+                                                                     tmp_path) -> None:
+    set_scenario(fake_fal, latency_s=1.5, **SMALL)
+    request = make_request(still, tmp_path)
+    ledger = Ledger(tmp_path / ".state")
+
+    async def start_then_abandon() -> None:
+        task = asyncio.create_task(provider(tmp_path).generate(request, Events()))
+        while not (entries := ledger.entries()) or not entries[0].request_id:
+            await asyncio.sleep(0.02)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(start_then_abandon())
+    fake_fal.call(fake_fal.fake.requests.clear)  # the queue forgot every request
+    set_scenario(fake_fal, latency_s=0.05, **SMALL)
+    with pytest.raises(ProviderError) as info:
+        asyncio.run(provider(tmp_path).generate(request, Events()))
+    assert (info.value.kind, info.value.critical) == ("not_found", False)
+    assert ledger.entries()[0].status == "failed"
+    result = asyncio.run(provider(tmp_path).generate(request, Events()))
+    assert result.request_id != info.value.request_id
+    assert fake_fal.fake.submits[DEFAULT_PRIMARY] == 2

@@ -47,6 +47,7 @@ _COOLDOWN: dict[str, tuple[float, float]] = {}
 """endpoint id -> (monotonic time before which nothing is submitted, current backoff)."""
 
 MAX_BACKOFF_S = 60.0
+_TRANSIENT = ("timeout", "connection", "server_error", "rate_limited", "protocol")
 
 
 def resolve_key(key: str | None) -> str | None:
@@ -165,7 +166,7 @@ class FalProvider:
                 async with endpoint_slots(ep.id, ep.max_concurrency):
                     result = await self._follow(handle, lkey, key, progress, deadline, details)
         else:
-            result, entry = await self._submit_and_follow(client, request, lkey, args_hash, key,
+            result = await self._submit_and_follow(client, request, lkey, args_hash, key,
                                                           progress, started, deadline, details)
         entry = await asyncio.to_thread(self.ledger.get, lkey)
         assert entry is not None and entry.request_id
@@ -183,7 +184,7 @@ class FalProvider:
         self, client: fal_client.AsyncClient, request: GenerationRequest, lkey: str,
         args_hash: str, key: str, progress: Progress, started: float, deadline: float,
         details: dict[str, Any],
-    ) -> tuple[dict[str, Any], Entry | None]:
+    ) -> dict[str, Any]:
         ep = self.endpoint
         progress(0.01, f"fal {ep.id}: preparing the still")
         image_url, how = await self.uploader.url_for(client, request.image, field=ep.image_arg,
@@ -218,7 +219,7 @@ class FalProvider:
             details["submitted_after_s"] = round(time.monotonic() - started, 3)
             progress(0.05, f"fal {ep.id}: request {handle.request_id} submitted")
             result = await self._follow(handle, lkey, key, progress, deadline, details)
-        return result, None
+        return result
 
     async def _wait_cooldown(self, deadline: float) -> None:
         until, _ = _COOLDOWN.get(self.endpoint.id, (0.0, 0.0))
@@ -255,8 +256,10 @@ class FalProvider:
                                key=key)
                 failures += 1
                 if err.critical or failures >= 3:
+                    # A request fal may still finish stays resumable; an unknown one does not.
+                    keep = err.kind in _TRANSIENT and not err.critical
                     await asyncio.to_thread(self.ledger.failed, lkey, str(err),
-                                            status=states.SUBMITTED)
+                                            status=states.SUBMITTED if keep else states.FAILED)
                     raise err from exc
                 await asyncio.sleep(self.retry_delay_s * failures)
                 continue
