@@ -87,5 +87,12 @@ class VideoAgentContext:
 
     @property
     def size(self) -> tuple[int, int]:
-        width, height = (int(v) for v in self.resolution.lower().split("x"))
+        """``resolution`` as (width, height); it must be 16:9, at least 1024x576, even sizes."""
+        try:
+            width, height = (int(v) for v in self.resolution.lower().split("x"))
+        except ValueError:
+            raise ValueError(f"resolution {self.resolution!r} is not WIDTHxHEIGHT") from None
+        if width < 1024 or height < 576 or width * 9 != height * 16 or width % 2 or height % 2:
+            raise ValueError(f"resolution {self.resolution!r} must be 16:9, even and at least "
+                             "1024x576 (e.g. 1280x720, 1920x1080)")
         return width, height

@@ -98,6 +98,7 @@ class SceneState(SceneInput, SceneOutput, total=False):
     candidate: GenerationResult | None
     candidate_slot: Slot | None
     quality: QualityReport | None
+    work_dir: str
     timings: Annotated[dict[str, float], keep_tombstones]
 
 

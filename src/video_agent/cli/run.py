@@ -1,9 +1,140 @@
 """``video-agent run`` and ``video-agent status``."""
 
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from video_agent.adapters.providers.registry import resolve_provider
 from video_agent.cli.app import app
+from video_agent.context import VideoAgentContext
+from video_agent.runner import Event, StoryRun, run_story
+from video_agent.story import StoryFileError, load_story
+
+console = Console(stderr=True)
 
 
 @app.command()
-def status() -> None:
+def run(
+    story_file: Annotated[Path, typer.Argument(help="Story JSON file (see the README).")],
+    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("generated_video"),
+    scene: Annotated[list[int] | None, typer.Option(
+        "--scene", help="Only these scene numbers (repeatable).")] = None,
+    force: Annotated[bool, typer.Option(
+        help="Generate again even if a good video is stored (the chosen scenes, or all).")] = False,
+    primary: Annotated[str, typer.Option(help="Primary provider: local, local:draft, "
+                                              "fal:<endpoint>.")] = "local",
+    fallback: Annotated[str, typer.Option(help="Fallback provider ('' for none).")] = "local:draft",
+    resolution: Annotated[str, typer.Option(help="Stored clip size, 16:9.")] = "1024x576",
+    max_concurrency: Annotated[int, typer.Option(min=1, help="Scenes in flight at once.")] = 2,
+    budget: Annotated[float | None, typer.Option(help="Cost cap for paid providers, USD.")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log details.")] = False,
+) -> None:
+    """Generate the videos of a story (resuming an interrupted run of it)."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        story = load_story(story_file)
+    except StoryFileError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
+    only = [str(n) for n in scene or []]
+    missing = [n for n in only if n not in story.scenes]
+    if missing:
+        console.print(f"[red]error:[/] --scene: no scene {', '.join(missing)} in {story_file}")
+        raise typer.Exit(2)
+    try:
+        ctx = VideoAgentContext(
+            output_dir=str(out), primary=primary, fallback=fallback, resolution=resolution,
+            only_scenes=only, force_scenes=(only or list(story.scenes)) if force else [],
+            budget_usd=budget, fal_key=os.environ.get("FAL_KEY"),
+            story_dir=str(story_file.resolve().parent))
+        ctx.size  # noqa: B018 - validates --resolution early
+    except ValueError as exc:
+        console.print(f"[red]error:[/] --resolution: {exc}")
+        raise typer.Exit(2) from exc
+    for option, spec in (("--primary", primary), ("--fallback", fallback)):
+        try:
+            if spec.strip():
+                resolve_provider(spec, ctx)
+        except ValueError as exc:
+            console.print(f"[red]error:[/] {option}: {exc}")
+            raise typer.Exit(2) from exc
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[stage]}"),
+                  TimeElapsedColumn(), console=console, transient=False) as bars:
+        tasks: dict[str, TaskID] = {}
+
+        def on_event(event: Event) -> None:
+            kind, key = event.get("event"), str(event.get("scene", ""))
+            if kind == "planned":
+                for k in event["pending"]:
+                    tasks[k] = bars.add_task(f"scene {k}", total=1.0, stage="queued")
+                for k in event["kept"]:
+                    bars.add_task(f"scene {k}", total=1.0, completed=1.0, stage="kept")
+            elif kind == "progress" and key in tasks:
+                bars.update(tasks[key], completed=event["progress"],
+                            stage=f"{event['stage']} {event.get('message', '')}"[:48])
+            elif kind == "done" and key in tasks:
+                bars.update(tasks[key], completed=1.0, stage="[green]stored")
+            elif kind == "failed" and key in tasks:
+                bars.update(tasks[key], stage="[red]failed")
+
+        result = asyncio.run(run_story(story, ctx, max_concurrency=max_concurrency,
+                                       on_event=on_event))
+    _print_table(result)
+    if result.failed:
+        raise typer.Exit(1)
+
+
+def _print_table(result: StoryRun) -> None:
+    table = Table(title=f"story {result.story_id}" + (" (resumed)" if result.resumed else ""))
+    for column in ("scene", "provider", "duration", "verdict", "video / error"):
+        table.add_column(column)
+    for key in result.scenes:
+        video, error = result.videos.get(key), result.errors.get(key)
+        if video is not None:
+            meta = video.metadata
+            table.add_row(key, f"{meta.get('provider')}:{meta.get('model')}",
+                          f"{meta.get('duration', 0):.2f} s",
+                          str((meta.get("quality") or {}).get("verdict", "")), video.path)
+        else:
+            table.add_row(key, "", "", "[red]failed",
+                          f"{error.stage}: {error.message}" if error else "not run")
+    Console().print(table)
+
+
+@app.command()
+def status(
+    story_id: Annotated[str | None, typer.Argument(help="Story id (default: all).")] = None,
+    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("generated_video"),
+) -> None:
     """Show a story's scenes from storage and checkpoints."""
-    raise NotImplementedError
+    from video_agent.status import story_ids, story_status
+
+    ids = [story_id] if story_id else story_ids(out)
+    if not ids:
+        console.print(f"no stories under {out}")
+        raise typer.Exit(0 if not story_id else 1)
+    for sid in ids:
+        try:
+            info = asyncio.run(story_status(out, sid))
+        except ValueError as exc:
+            console.print(f"[red]error:[/] {exc}")
+            raise typer.Exit(2) from exc
+        table = Table(title=f"story {sid}: {info['run']}")
+        for column in ("scene", "status", "version", "duration", "verdict", "detail"):
+            table.add_column(column)
+        for key, scene in info["scenes"].items():
+            table.add_row(key, scene["status"], str(scene.get("version") or ""),
+                          f"{scene['duration']:.2f} s" if scene.get("duration") else "",
+                          scene.get("verdict") or "", scene.get("detail") or "")
+        Console().print(table)

@@ -1,5 +1,8 @@
 """Turn a provider spec (``local``, ``local:draft``, ``fal:<endpoint id>``) into a provider.
 
+``py:<module>:<factory>`` plugs in a provider of your own: ``factory(context)`` returns any
+object with the ``VideoProvider`` shape.
+
 Providers are cached per spec and settings, so limits they hold (a fal endpoint's requests in
 flight) are shared by every scene of a run.
 """
@@ -7,6 +10,8 @@ flight) are shared by every scene of a run.
 from __future__ import annotations
 
 import hashlib
+import importlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from video_agent.adapters.providers.base import VideoProvider
@@ -33,6 +38,8 @@ def resolve_provider(spec: str, ctx: VideoAgentContext) -> VideoProvider:
         from video_agent.adapters.providers.local import LocalRenderer
 
         provider = LocalRenderer(arg or "standard", size=ctx.size)
+    elif kind == "py":
+        provider = _import_factory(arg, spec)(ctx)
     elif kind == "fal":
         if not arg:
             raise ProviderSpecError(f"provider {spec!r}: 'fal:' needs an endpoint id")
@@ -42,7 +49,20 @@ def resolve_provider(spec: str, ctx: VideoAgentContext) -> VideoProvider:
                                      timeout_s=ctx.provider_timeout_s, budget_usd=ctx.budget_usd)
     else:
         raise ProviderSpecError(
-            f"provider {spec!r}: unknown kind {kind!r} (use 'local', 'local:<preset>' "
-            "or 'fal:<endpoint id>')")
+            f"provider {spec!r}: unknown kind {kind!r} (use 'local', 'local:<preset>', "
+            "'fal:<endpoint id>' or 'py:<module>:<factory>')")
     _CACHE[cache_key] = provider
     return provider
+
+
+def _import_factory(target: str, spec: str) -> Callable[[VideoAgentContext], VideoProvider]:
+    module_name, _, attr = target.rpartition(":")
+    if not module_name or not attr:
+        raise ProviderSpecError(f"provider {spec!r}: use 'py:<module>:<factory>'")
+    try:
+        factory = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as exc:
+        raise ProviderSpecError(f"provider {spec!r}: cannot import {target} ({exc})") from exc
+    if not callable(factory):
+        raise ProviderSpecError(f"provider {spec!r}: {target} is not callable")
+    return factory

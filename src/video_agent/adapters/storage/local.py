@@ -27,14 +27,16 @@ from video_agent.models import SceneVideo
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 _VERSION = re.compile(r"^v(\d{4,})$")
 _LOCK = threading.Lock()
+RESERVED = frozenset({"temp"})
+"""Folder names under the root that are not stories."""
 
 
 def check_story_id(story_id: str) -> str:
     """Story ids name folders: letters, digits, ``_ . -`` only, no path tricks."""
-    if not _SAFE_ID.match(story_id or "") or ".." in story_id:
+    if not _SAFE_ID.match(story_id or "") or ".." in story_id or story_id in RESERVED:
         raise ValueError(
             f"story_id: {story_id!r} must be 1-128 letters, digits, '_', '.' or '-' "
-            "and start with a letter or digit")
+            "and start with a letter or digit ('temp' is reserved)")
     return story_id
 
 
@@ -152,7 +154,7 @@ class LocalStorage:
         if not self.root.is_dir():
             return []
         return sorted(p.name for p in self.root.iterdir()
-                      if p.is_dir() and _SAFE_ID.match(p.name) and not p.name.startswith("."))
+                      if p.is_dir() and _SAFE_ID.match(p.name) and p.name not in RESERVED)
 
     def scenes(self, story_id: str) -> list[str]:
         story = self.story_dir(story_id)

@@ -1,0 +1,81 @@
+"""Run a story through the checkpointed story graph: the engine behind ``video-agent run`` and
+the HTTP server.
+
+One checkpoint thread per story (its id). An interrupted run (killed, crashed) is resumed where it
+stopped, so finished scenes are never generated again; otherwise a fresh pass keeps every scene
+that has a good stored video and retries the others.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from video_agent.adapters.checkpoints import sqlite_checkpointer
+from video_agent.context import VideoAgentContext
+from video_agent.graph import build_story_graph
+from video_agent.models import SceneError, SceneVideo
+from video_agent.story import Story
+
+log = logging.getLogger("video_agent")
+
+Event = dict[str, Any]
+
+
+@dataclass
+class StoryRun:
+    story_id: str
+    resumed: bool
+    videos: dict[str, SceneVideo] = field(default_factory=dict)
+    errors: dict[str, SceneError] = field(default_factory=dict)
+    scenes: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[str]:
+        return [key for key in self.scenes if key in self.errors or key not in self.videos]
+
+
+def thread_config(story_id: str, max_concurrency: int | None = None) -> dict[str, Any]:
+    config: dict[str, Any] = {"configurable": {"thread_id": story_id}}
+    if max_concurrency:
+        config["max_concurrency"] = max_concurrency
+    return config
+
+
+async def run_story(story: Story, ctx: VideoAgentContext, *, max_concurrency: int = 2,
+                    on_event: Callable[[Event], None] | None = None) -> StoryRun:
+    """Run (or resume) ``story``; ``on_event`` receives progress and scene-finished events."""
+    async with sqlite_checkpointer(ctx.state_dir) as saver:
+        graph = build_story_graph(checkpointer=saver)
+        config = thread_config(story.story_id, max_concurrency)
+        snapshot = await graph.aget_state(config)
+        resumed = bool(snapshot.next)
+        payload = None if resumed else story.as_state()
+        if resumed:
+            log.info("story %s: resuming an interrupted run", story.story_id)
+        async for namespace, mode, chunk in graph.astream(
+                payload, config, context=ctx, stream_mode=["custom", "updates"], subgraphs=True):
+            if on_event is None:
+                continue
+            if mode == "custom" and isinstance(chunk, dict):
+                on_event(chunk)
+            elif mode == "updates" and not namespace and isinstance(chunk, dict):
+                for node, update in chunk.items():
+                    if node == "prepare_story" and update:
+                        on_event({"event": "planned", "pending": update.get("pending", []),
+                                  "kept": sorted(update.get("videos") or {})})
+                    elif node == "video_agent" and update:
+                        for key, video in (update.get("videos") or {}).items():
+                            on_event({"event": "done", "scene": key, "video": video})
+                        for key, error in (update.get("errors") or {}).items():
+                            if error is not None:
+                                on_event({"event": "failed", "scene": key, "error": error})
+        final = (await graph.aget_state(config)).values
+    scenes = [k for k in (final.get("scenes") or {})
+              if not ctx.only_scenes or k in {str(s) for s in ctx.only_scenes}]
+    return StoryRun(story_id=story.story_id, resumed=resumed,
+                    videos=dict(final.get("videos") or {}),
+                    errors=dict(final.get("errors") or {}),
+                    scenes=sorted(scenes, key=lambda k: (len(k), k)))

@@ -1,0 +1,54 @@
+"""A story's state as storage and checkpoints tell it (for ``video-agent status`` and the API)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from video_agent.adapters.checkpoints import checkpoint_path, sqlite_checkpointer
+from video_agent.adapters.storage import LocalStorage
+from video_agent.adapters.storage.local import check_story_id
+from video_agent.graph import build_story_graph
+from video_agent.runner import thread_config
+
+
+def story_ids(out: Path) -> list[str]:
+    return LocalStorage(out).stories()
+
+
+async def story_status(out: Path, story_id: str) -> dict[str, Any]:
+    """Every scene's status: ``done`` (with version, duration, verdict), ``failed`` (with the
+    stage and reason), ``pending`` (in an interrupted run) or ``not_run``."""
+    check_story_id(story_id)
+    storage = LocalStorage(out)
+    values: dict[str, Any] = {}
+    run = "no checkpoint"
+    state_dir = Path(out).resolve() / ".state"
+    if checkpoint_path(state_dir).is_file():
+        async with sqlite_checkpointer(state_dir) as saver:
+            snapshot = await build_story_graph(checkpointer=saver).aget_state(
+                thread_config(story_id))
+        if snapshot.values:
+            values = snapshot.values
+            run = "interrupted (run the story again to resume)" if snapshot.next else "finished"
+    keys = set(values.get("scenes") or {}) | set(storage.scenes(story_id))
+    errors = values.get("errors") or {}
+    pending = set(values.get("pending") or []) if run.startswith("interrupted") else set()
+    scenes: dict[str, Any] = {}
+    for key in sorted(keys, key=lambda k: (len(k), k)):
+        video = storage.current(story_id, key)
+        if key in errors:
+            error = errors[key]
+            scenes[key] = {"status": "failed", "stage": error.stage, "field": error.field,
+                           "detail": error.message,
+                           "version": video.version if video else None}
+        elif video is not None:
+            quality = video.metadata.get("quality") or {}
+            scenes[key] = {"status": "done", "version": video.version,
+                           "duration": video.metadata.get("duration"),
+                           "verdict": quality.get("verdict"), "path": video.path,
+                           "video_url": video.video_url,
+                           "provider": video.metadata.get("provider")}
+        else:
+            scenes[key] = {"status": "pending" if key in pending else "not_run"}
+    return {"story_id": story_id, "run": run, "scenes": scenes}

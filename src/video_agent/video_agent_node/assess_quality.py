@@ -1,0 +1,54 @@
+"""``assess_quality``: probe, repair and judge the candidate clip against the spec and the
+source still (in a worker thread: decoding is CPU work)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from video_agent.context import VideoAgentContext
+from video_agent.models import Attempt, SceneError
+from video_agent.quality import assess_clip
+from video_agent.state import SceneState, scene_update
+from video_agent.video_agent_node.common import (
+    Reporter,
+    context_of,
+    scene_node,
+    scene_of,
+    storage_of,
+)
+
+
+@scene_node("assess_quality")
+async def assess_quality(state: SceneState, runtime: Runtime[VideoAgentContext]) -> dict[str, Any]:
+    ctx = context_of(runtime)
+    scene = scene_of(state)
+    candidate = state["candidate"]
+    slot = state.get("candidate_slot") or "primary"
+    report = Reporter(runtime, state.get("story_id", ""), scene.key, "assess_quality")
+    report(0.0, f"checking the {slot} clip")
+    work_dir = Path(state.get("work_dir") or storage_of(ctx).temp_dir())
+    quality = await asyncio.to_thread(
+        assess_clip, candidate.path, state["image"].path, state["params"],
+        settings=ctx.quality, work_dir=work_dir, target_size=ctx.size)
+    report(1.0, quality.verdict)
+    update: dict[str, Any] = {"quality": quality}
+    if quality.passed:
+        return update
+    failed = Attempt(slot=slot, provider=candidate.provider, model=candidate.model,
+                     request_id=candidate.request_id, outcome="quality_fail",
+                     error="; ".join(quality.reasons), error_kind="quality")
+    update["attempts"] = [failed]
+    storage_of(ctx).record_attempt(state.get("story_id", ""),
+                                   {"scene": scene.key, **failed.model_dump()})
+    if slot == "fallback":
+        attempts = [*(state.get("attempts") or []), failed]
+        update.update(scene_update(scene.key, errors=SceneError(
+            scene=scene.key, stage="assess_quality", critical=True,
+            message="every provider failed the quality check; last: "
+                    + "; ".join(quality.reasons),
+            attempts=attempts)))
+    return update

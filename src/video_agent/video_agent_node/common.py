@@ -1,0 +1,101 @@
+"""What every node of the Video Agent shares: the run context, storage, progress events, and
+the rule that a scene's failure is written into state instead of escaping the branch."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from video_agent.adapters.storage import LocalStorage
+from video_agent.context import VideoAgentContext
+from video_agent.models import SceneContext, SceneError
+from video_agent.state import SceneState, scene_update
+
+log = logging.getLogger("video_agent")
+
+Node = Callable[[SceneState, Runtime[VideoAgentContext]], Awaitable[dict[str, Any]]]
+
+
+def context_of(runtime: Runtime[VideoAgentContext] | None) -> VideoAgentContext:
+    """The run's context; defaults when the graph is invoked without one (e.g. in Studio)."""
+    ctx = getattr(runtime, "context", None)
+    if isinstance(ctx, dict):
+        return VideoAgentContext(**ctx)
+    return ctx if isinstance(ctx, VideoAgentContext) else VideoAgentContext()
+
+
+def storage_of(ctx: VideoAgentContext) -> LocalStorage:
+    return LocalStorage(ctx.out, public_base_url=ctx.public_base_url)
+
+
+def scene_of(state: SceneState) -> SceneContext:
+    scene = state["scene"]
+    return scene if isinstance(scene, SceneContext) else SceneContext.model_validate(scene)
+
+
+def scene_key_of(state: SceneState) -> str:
+    """The scene's key, even when its context failed validation."""
+    scene = state.get("scene")
+    number = scene.scene_number if isinstance(scene, SceneContext) else (
+        (scene or {}).get("scene_number") if isinstance(scene, dict) else None)
+    return str(number) if number is not None else "?"
+
+
+class Reporter:
+    """Sends progress events to LangGraph's ``custom`` stream; safe to call from any thread."""
+
+    def __init__(self, runtime: Runtime[VideoAgentContext] | None, story_id: str, scene: str,
+                 stage: str) -> None:
+        self._write = getattr(runtime, "stream_writer", None)
+        self._loop = asyncio.get_running_loop()
+        self.story_id, self.scene, self.stage = story_id, scene, stage
+
+    def __call__(self, fraction: float, message: str = "") -> None:
+        event = {"event": "progress", "story_id": self.story_id, "scene": self.scene,
+                 "stage": self.stage, "progress": round(max(0.0, min(1.0, fraction)), 3),
+                 "message": message}
+        if self._write is None:
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is self._loop:
+            self._write(event)
+        else:
+            self._loop.call_soon_threadsafe(self._write, event)
+
+
+def scene_node(stage: str) -> Callable[[Node], Node]:
+    """Wrap a node so an unexpected exception becomes this scene's recorded error.
+
+    An exception escaping a ``Send`` branch would cancel every sibling scene mid-flight; here it
+    ends only its own scene, with the stage and the reason in ``errors``.
+    """
+
+    def wrap(node: Node) -> Node:
+        @functools.wraps(node)
+        async def run(state: SceneState, runtime: Runtime[VideoAgentContext]) -> dict[str, Any]:
+            started = time.perf_counter()
+            try:
+                update = await node(state, runtime)
+            except Exception as exc:
+                key = scene_key_of(state)
+                log.exception("scene %s: %s failed", key, stage)
+                reason = f"internal error in {stage}: {type(exc).__name__}: {exc}"
+                error = SceneError(scene=key, stage=stage, critical=True, message=reason,
+                                   attempts=list(state.get("attempts") or []))
+                update = scene_update(key, errors=error)
+            name = stage if stage not in (state.get("timings") or {}) else f"{stage}#2"
+            update.setdefault("timings", {})[name] = round(time.perf_counter() - started, 3)
+            return update
+
+        return run
+
+    return wrap

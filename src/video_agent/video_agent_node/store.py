@@ -1,0 +1,84 @@
+"""``store``: write the clip and its metadata atomically and hand the seed's final output
+structure back to the story state."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from video_agent.context import VideoAgentContext
+from video_agent.models import SceneVideo
+from video_agent.state import SceneState
+from video_agent.video_agent_node.common import (
+    Reporter,
+    context_of,
+    scene_node,
+    scene_of,
+    storage_of,
+)
+
+
+def build_metadata(state: SceneState) -> dict[str, Any]:
+    """The seed's ``metadata`` plus everything needed to audit how the clip was made."""
+    scene = scene_of(state)
+    params, quality, candidate = state["params"], state["quality"], state["candidate"]
+    analysis, trace, image = state["analysis"], state["trace"], state["image"]
+    probe = quality.probe
+    attempts = list(state.get("attempts") or [])
+    narration = state.get("narration")
+    return {
+        "duration": round(probe.duration, 3),
+        "resolution": probe.resolution,
+        "fps": round(probe.fps, 3),
+        "scene_content": scene.scene_content,
+        "generation_params": {
+            "guidance_scale": params.generation.guidance_scale,
+            "num_inference_steps": params.generation.num_inference_steps,
+            "motion_type": params.motion.type,
+            "motion_scale": params.generation.motion_scale,
+        },
+        "scene_elements": analysis.scene_elements,
+        "story_id": state.get("story_id", ""),
+        "scene_number": scene.scene_number,
+        "provider": candidate.provider,
+        "model": candidate.model,
+        "slot": state.get("candidate_slot"),
+        "request_id": candidate.request_id,
+        "provider_args": candidate.provider_args,
+        "provider_details": candidate.details,
+        "cost_usd": round(sum(a.cost for a in attempts), 4),
+        "image": image.model_dump(),
+        "narration": narration.model_dump() if hasattr(narration, "model_dump") else narration,
+        "video_params": params.model_dump(),
+        "reasoning": {"reasoning_steps": analysis.model_dump(), **trace.model_dump()},
+        "quality": {
+            "verdict": quality.verdict,
+            "reasons": quality.reasons,
+            "metrics": quality.metrics,
+            "repairs": quality.repairs,
+            "probe": probe.model_dump(),
+            "original_probe": quality.original_probe.model_dump()
+            if quality.original_probe else None,
+        },
+        "attempts": [a.model_dump() for a in attempts],
+        "timings": dict(state.get("timings") or {}),
+    }
+
+
+@scene_node("store")
+async def store(state: SceneState, runtime: Runtime[VideoAgentContext]) -> dict[str, Any]:
+    ctx = context_of(runtime)
+    scene = scene_of(state)
+    story_id = state.get("story_id", "")
+    report = Reporter(runtime, story_id, scene.key, "store")
+    storage = storage_of(ctx)
+    metadata = build_metadata(state)
+    video: SceneVideo = await asyncio.to_thread(
+        storage.save_scene, story_id, scene.key, Path(state["quality"].path), metadata)
+    if state.get("work_dir"):
+        storage.discard(state["work_dir"])
+    report(1.0, f"stored version {video.version}")
+    return {"videos": {scene.key: video}, "errors": {scene.key: None}}

@@ -1,0 +1,53 @@
+"""Shared fixtures: the example story, small stills, and the CLI as a user runs it."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE_STORY = ROOT / "examples" / "stories" / "morning_cafe.json"
+EXAMPLE_IMAGES = ROOT / "examples" / "images"
+
+
+def run_cli(*args: str, cwd: Path | None = None, timeout: float = 600,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``video-agent ARGS`` in a child process, exactly as a user runs it."""
+    return subprocess.run([sys.executable, "-m", "video_agent", *args], cwd=cwd or ROOT,
+                          capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {}), "COLUMNS": "200"})
+
+
+def write_story(path: Path, story_id: str, scenes: list[dict], **extra: object) -> Path:
+    path.write_text(json.dumps({"story_id": story_id, "scenes": scenes, **extra}))
+    return path
+
+
+def still(path: Path, size: tuple[int, int] = (1280, 720), seed: int = 0) -> Path:
+    """A detailed synthetic still (gradients and shapes), so motion and bitrate are realistic."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    h, w = size[1], size[0]
+    yy, xx = np.mgrid[0:h, 0:w]
+    img = np.stack([xx * 255 / w, yy * 255 / h, (xx + yy) * 127 / (w + h)], -1)
+    for _ in range(40):
+        cx, cy, r = rng.integers(0, w), rng.integers(0, h), rng.integers(10, 90)
+        img[(xx - cx) ** 2 + (yy - cy) ** 2 < r * r] = rng.integers(0, 255, 3)
+    img += rng.normal(0, 6, img.shape)
+    buffer = io.BytesIO()
+    Image.fromarray(img.clip(0, 255).astype("uint8")).save(buffer, "JPEG", quality=92)
+    path.write_bytes(buffer.getvalue())
+    return path
+
+
+@pytest.fixture
+def example_story() -> Path:
+    return EXAMPLE_STORY

@@ -1,0 +1,79 @@
+"""The example story end to end through the CLI, every output decoded and checked."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import EXAMPLE_STORY, run_cli
+from videocheck import assert_spec_clip
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def example_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    out = tmp_path_factory.mktemp("example")
+    result = run_cli("run", str(EXAMPLE_STORY), "--out", str(out))
+    assert result.returncode == 0, result.stdout + result.stderr
+    return out, result.stdout
+
+
+def test_every_scene_is_a_spec_clip_with_seed_metadata(example_run: tuple[Path, str]) -> None:
+    out, stdout = example_run
+    story = json.loads(EXAMPLE_STORY.read_text())
+    for scene in story["scenes"]:
+        scene_dir = out / story["story_id"] / f"scene_{scene['scene_number']}"
+        record = json.loads((scene_dir / "metadata.json").read_text())
+        meta = record["metadata"]
+        checked = assert_spec_clip(scene_dir / "video.mp4", duration=meta["duration"])
+        assert meta["resolution"] == "1024x576" and meta["fps"] == 24
+        assert meta["scene_content"] == scene["scene_content"]
+        for key in ("guidance_scale", "num_inference_steps", "motion_type", "motion_scale"):
+            assert key in meta["generation_params"]
+        assert meta["scene_elements"], "scene_elements comes from the analysis"
+        assert meta["quality"]["verdict"] in ("pass", "repaired")
+        assert meta["reasoning"]["decisions"], "every plan carries its reasons"
+        assert [a["outcome"] for a in meta["attempts"]][-1] == "ok"
+        assert record["video_url"].startswith("file://")
+        assert abs(checked["seconds"] - meta["duration"]) < 0.05
+    assert "morning_cafe" in stdout
+
+
+def test_cafe_scene_is_a_slow_push_in_of_six_seconds(example_run: tuple[Path, str]) -> None:
+    out, _ = example_run
+    meta = json.loads((out / "morning_cafe" / "scene_5" / "metadata.json").read_text())["metadata"]
+    motion = meta["video_params"]["motion"]
+    assert (motion["type"], motion["speed"], motion["duration"]) == ("push_in", "slow", 6.0)
+    assert meta["duration"] == pytest.approx(6.0)
+
+
+def test_narration_sets_the_dialogue_scene_length(example_run: tuple[Path, str]) -> None:
+    out, _ = example_run
+    meta = json.loads((out / "morning_cafe" / "scene_4" / "metadata.json").read_text())["metadata"]
+    assert meta["duration"] >= 6.8, "the clip lasts at least as long as its narration"
+    summary = json.loads((out / "morning_cafe" / "story.json").read_text())
+    assert summary["planned_durations"]["4"] == meta["video_params"]["motion"]["duration"]
+    assert {s["status"] for s in summary["scenes"].values()} == {"done"}
+
+
+def test_second_run_keeps_videos_and_force_makes_a_new_version(
+        example_run: tuple[Path, str]) -> None:
+    out, _ = example_run
+    journal = out / "morning_cafe" / "attempts.jsonl"
+    before = journal.read_text().count("\n")
+    again = run_cli("run", str(EXAMPLE_STORY), "--out", str(out))
+    assert again.returncode == 0, again.stderr
+    assert journal.read_text().count("\n") == before, "nothing is generated twice"
+    forced = run_cli("run", str(EXAMPLE_STORY), "--out", str(out), "--scene", "3", "--force")
+    assert forced.returncode == 0, forced.stderr
+    lines = [json.loads(x) for x in journal.read_text().splitlines()]
+    assert [x["scene"] for x in lines[before:]] == ["3"]
+    scene = out / "morning_cafe" / "scene_3"
+    assert sorted(p.name for p in (scene / "versions").iterdir()) == ["v0001", "v0002"]
+    assert json.loads((scene / "metadata.json").read_text())["version"] == 2
+    status = run_cli("status", "morning_cafe", "--out", str(out))
+    assert status.returncode == 0 and "finished" in status.stdout, status.stdout
+    assert status.stdout.count("done") == 4
