@@ -9,6 +9,7 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
+from video_agent import telemetry
 from video_agent.context import VideoAgentContext
 from video_agent.models import Attempt, SceneError
 from video_agent.quality import assess_clip
@@ -36,12 +37,15 @@ async def assess_quality(state: SceneState, runtime: Runtime[VideoAgentContext])
         settings=ctx.quality, work_dir=work_dir, target_size=ctx.size)
     report(1.0, quality.verdict)
     update: dict[str, Any] = {"quality": quality}
+    for name, value in quality.metrics.items():
+        telemetry.quality_metric.labels(name).observe(value)
     if quality.passed:
         return update
     failed = Attempt(slot=slot, provider=candidate.provider, model=candidate.model,
                      request_id=candidate.request_id, outcome="quality_fail",
                      error="; ".join(quality.reasons), error_kind="quality")
     update["attempts"] = [failed]
+    telemetry.provider_outcomes.labels(failed.provider, failed.model, slot, failed.outcome).inc()
     storage_of(ctx).record_attempt(state.get("story_id", ""),
                                    {"scene": scene.key, **failed.model_dump()})
     if slot == "fallback":

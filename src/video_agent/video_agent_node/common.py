@@ -12,6 +12,7 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
+from video_agent import telemetry
 from video_agent.adapters.storage import LocalStorage
 from video_agent.context import VideoAgentContext
 from video_agent.models import SceneContext, SceneError
@@ -82,7 +83,7 @@ def scene_node(stage: str) -> Callable[[Node], Node]:
     def wrap(node: Node) -> Node:
         @functools.wraps(node)
         async def run(state: SceneState, runtime: Runtime[VideoAgentContext]) -> dict[str, Any]:
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             try:
                 update = await node(state, runtime)
             except Exception as exc:
@@ -92,8 +93,13 @@ def scene_node(stage: str) -> Callable[[Node], Node]:
                 error = SceneError(scene=key, stage=stage, critical=True, message=reason,
                                    attempts=list(state.get("attempts") or []))
                 update = scene_update(key, errors=error)
+            elapsed = time.perf_counter() - started
             name = stage if stage not in (state.get("timings") or {}) else f"{stage}#2"
-            update.setdefault("timings", {})[name] = round(time.perf_counter() - started, 3)
+            update.setdefault("timings", {})[name] = round(elapsed, 3)
+            telemetry.stage_seconds.labels(stage).observe(elapsed)
+            telemetry.stage_cpu_seconds.labels(stage).inc(time.process_time() - cpu)
+            if any(error is not None for error in (update.get("errors") or {}).values()):
+                telemetry.scene_outcomes.labels("failed").inc()
             return update
 
         return run

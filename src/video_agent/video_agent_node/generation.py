@@ -8,6 +8,7 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
+from video_agent import telemetry
 from video_agent.adapters.providers.base import ProviderError, VideoProvider
 from video_agent.adapters.providers.registry import ProviderSpecError, resolve_provider
 from video_agent.context import VideoAgentContext
@@ -69,6 +70,7 @@ async def attempt(state: SceneState, runtime: Runtime[VideoAgentContext], slot: 
                          error_kind=kind, elapsed_s=round(time.perf_counter() - started, 3),
                          conflicts=conflicts)
         storage.record_attempt(story_id, {"scene": scene.key, **failed.model_dump()})
+        _observe(failed)
         update = _failed(state, slot, failed, critical=critical or slot == "fallback",
                          message=message, field=field)
         update.update({"work_dir": work_dir, "trace": trace})
@@ -78,9 +80,21 @@ async def attempt(state: SceneState, runtime: Runtime[VideoAgentContext], slot: 
                    request_id=result.request_id, outcome="ok", cost=result.cost,
                    elapsed_s=round(time.perf_counter() - started, 3), conflicts=conflicts)
     storage.record_attempt(story_id, {"scene": scene.key, **done.model_dump()})
+    _observe(done)
+    queue_wait = result.details.get("queue_wait_s")
+    if isinstance(queue_wait, int | float):
+        telemetry.provider_queue_seconds.labels(done.provider, done.model).observe(queue_wait)
     report(1.0, "clip ready")
     return {"candidate": result, "candidate_slot": slot, "params": fitted, "trace": trace,
             "attempts": [done], "work_dir": work_dir, "quality": None}
+
+
+def _observe(attempt: Attempt) -> None:
+    labels = (attempt.provider, attempt.model, attempt.slot)
+    telemetry.provider_seconds.labels(*labels).observe(attempt.elapsed_s)
+    telemetry.provider_outcomes.labels(*labels, attempt.outcome).inc()
+    if attempt.cost:
+        telemetry.cost_usd.labels(attempt.provider, attempt.model).inc(attempt.cost)
 
 
 def _failed(state: SceneState, slot: Slot, failed: Attempt, *, critical: bool,

@@ -9,6 +9,7 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
+from video_agent import telemetry
 from video_agent.context import VideoAgentContext
 from video_agent.models import SceneVideo
 from video_agent.state import SceneState
@@ -80,5 +81,8 @@ async def store(state: SceneState, runtime: Runtime[VideoAgentContext]) -> dict[
         storage.save_scene, story_id, scene.key, Path(state["quality"].path), metadata)
     if state.get("work_dir"):
         storage.discard(state["work_dir"])
+    telemetry.bytes_stored.inc(Path(video.path).stat().st_size)
+    telemetry.scene_outcomes.labels(
+        "fallback" if state.get("candidate_slot") == "fallback" else "success").inc()
     report(1.0, f"stored version {video.version}")
     return {"videos": {scene.key: video}, "errors": {scene.key: None}}
