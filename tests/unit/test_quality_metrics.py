@@ -106,3 +106,11 @@ def test_frame_differences_are_zero_for_a_freeze() -> None:
     frame = texture(10, (256, 144))
     diffs = m.frame_differences(np.stack([frame, frame, 255 - frame]))
     assert diffs[0] == 0 and diffs[1] > 10
+
+
+def test_a_slightly_turned_first_frame_still_matches_its_still() -> None:
+    still = texture(11, (640, 400))
+    rotation = cv2.getRotationMatrix2D((320, 200), 2.0, 1.0)
+    turned = cv2.warpAffine(still, rotation, (640, 400), borderMode=cv2.BORDER_REFLECT)
+    first = window(turned, 1.2, 320, 200)
+    assert m.fidelity(first, still).ssim > 0.85

@@ -112,11 +112,32 @@ def fidelity(first: np.ndarray, source: np.ndarray, max_zoom: float = 1.6) -> Fi
     resized = cv2.resize(source, (max(content.shape[1], round(sw * factor)),
                                   max(content.shape[0], round(sh * factor))),
                          interpolation=cv2.INTER_AREA)
-    window = resized[y:y + content.shape[0], x:x + content.shape[1]]
+    window = refine(resized[y:y + content.shape[0], x:x + content.shape[1]], content)
     return Fidelity(
         ssim=ssim(content, window), psnr=psnr(content, window), zoom=float(zoom),
         offset_x=x / factor, offset_y=y / factor,
     )
+
+
+def refine(window: np.ndarray, content: np.ndarray, limit: float = 0.08) -> np.ndarray:
+    """Align ``window`` onto ``content`` with a small affine warp (ECC), if one converges.
+
+    Covers a slight rotation or skew of the first frame (an orbit starts turned); warps larger
+    than ``limit`` (relative) are refused, so an unrelated image is never bent to fit.
+    """
+    warp = np.eye(2, 3, dtype=np.float32)
+    criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 40, 1e-4)
+    try:
+        _, warp = cv2.findTransformECC(content.astype(np.float32), window.astype(np.float32),
+                                       warp, cv2.MOTION_AFFINE, criteria, None, 5)
+    except cv2.error:
+        return window
+    h, w = content.shape
+    if (np.abs(warp[:, :2] - np.eye(2)).max() > limit
+            or abs(warp[0, 2]) > limit * w or abs(warp[1, 2]) > limit * h):
+        return window
+    return cv2.warpAffine(window, warp, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                          borderMode=cv2.BORDER_REPLICATE)
 
 
 # ----------------------------------------------------------------------------- motion
