@@ -261,6 +261,10 @@ class GenerationRequest(_Model):
     image: LocalImage
     prompt: str
     work_dir: str = Field(description="Folder for partial files (under the output's temp/).")
+    generation: int = Field(
+        default=0, ge=0,
+        description="How many versions of the scene are already stored: a forced rerun asks "
+                    "for a new clip, a resumed one for the same (paid requests are keyed by it).")
 
 
 class GenerationResult(_Model):

@@ -95,6 +95,19 @@ def test_rerun_of_a_finished_request_touches_nothing(fake_fal, still, tmp_path: 
     assert second.details["resumed"] and fake_fal.fake.snapshot() == calls
 
 
+def test_forced_regeneration_is_a_new_paid_request(fake_fal, still, tmp_path: Path) -> None:
+    """A scene generated again on purpose (one version already stored) submits once more."""
+    set_scenario(fake_fal, latency_s=0.1, **SMALL)
+    request = make_request(still, tmp_path / "temp")
+    first = asyncio.run(provider(tmp_path).generate(request, Events()))
+    again = request.model_copy(update={"generation": 1})
+    second = asyncio.run(provider(tmp_path).generate(again, Events()))
+    assert second.request_id != first.request_id and not second.details["resumed"]
+    assert fake_fal.fake.submits[DEFAULT_PRIMARY] == 2
+    resumed = asyncio.run(provider(tmp_path).generate(again, Events()))
+    assert resumed.request_id == second.request_id and fake_fal.fake.submits[DEFAULT_PRIMARY] == 2
+
+
 def test_429_is_retried_by_fal_client_and_submitted_once(fake_fal, still, tmp_path) -> None:
     set_scenario(fake_fal, submit_429=2, latency_s=0.1, **SMALL)
     result = asyncio.run(provider(tmp_path).generate(make_request(still, tmp_path), Events()))

@@ -53,7 +53,8 @@ async def attempt(state: SceneState, runtime: Runtime[VideoAgentContext], slot: 
     prompt = build_prompt(fitted, state["analysis"], provider.capabilities, scene)
     work_dir = state.get("work_dir") or str(storage.temp_dir())
     request = GenerationRequest(story_id=story_id, scene=scene.key, slot=slot, params=fitted,
-                                image=state["image"], prompt=prompt, work_dir=work_dir)
+                                image=state["image"], prompt=prompt, work_dir=work_dir,
+                                generation=len(storage.versions(story_id, scene.key)))
     report(0.0, f"{provider.name}:{provider.model}")
     try:
         result = await asyncio.wait_for(provider.generate(request, report),

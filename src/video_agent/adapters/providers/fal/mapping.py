@@ -111,8 +111,10 @@ def fingerprint(endpoint: FalEndpoint, request: GenerationRequest) -> str:
     The upload URL may change between runs (cache expiry, data URI); the image content does not.
     """
     args = map_arguments(endpoint, request, image_url=f"sha256:{request.image.sha256}")
-    blob = json.dumps({"endpoint": endpoint.id, "args": args}, sort_keys=True,
-                      separators=(",", ":"))
+    identity: dict[str, Any] = {"endpoint": endpoint.id, "args": args}
+    if request.generation:  # a forced regeneration is a new paid request, not a resume
+        identity["generation"] = request.generation
+    blob = json.dumps(identity, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
