@@ -1,0 +1,53 @@
+"""``video-agent serve``: the status API, live runs and the preview page on one port."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from video_agent.cli.app import app
+
+
+@app.command()
+def serve(
+    out: Annotated[Path, typer.Option(help="Output folder the stories live in.")] = Path(
+        "generated_video"),
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port.")] = 8000,
+    images_root: Annotated[Path | None, typer.Option(
+        help="Folder posted stories may name stills in (relative paths resolve against it).")
+    ] = None,
+    primary: Annotated[str, typer.Option(help="Primary provider for runs started here.")] = "local",
+    fallback: Annotated[str, typer.Option(help="Fallback provider ('' for none).")] = "local:draft",
+    max_concurrency: Annotated[int, typer.Option(min=1, help="Scenes in flight per run.")] = 2,
+    max_body_kb: Annotated[int, typer.Option(min=1, help="Largest accepted story body, KiB.")] = (
+        1024),
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log details.")] = False,
+) -> None:
+    """Serve the API, live runs and the preview page (open http://HOST:PORT/)."""
+    import uvicorn
+
+    from video_agent.adapters.providers.registry import resolve_provider
+    from video_agent.context import VideoAgentContext
+    from video_agent.serve import create_app
+
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    ctx = VideoAgentContext(output_dir=str(out))
+    for option, spec in (("--primary", primary), ("--fallback", fallback)):
+        try:
+            if spec.strip():
+                resolve_provider(spec, ctx)
+        except ValueError as exc:
+            typer.echo(f"error: {option}: {exc}", err=True)
+            raise typer.Exit(2) from exc
+    if images_root is not None and not images_root.is_dir():
+        typer.echo(f"error: --images-root: {images_root} is not a folder", err=True)
+        raise typer.Exit(2)
+    web = create_app(out, max_body_bytes=max_body_kb * 1024, max_concurrency=max_concurrency,
+                     primary=primary, fallback=fallback, images_root=images_root)
+    typer.echo(f"serving {out.resolve()} on http://{host}:{port}/", err=True)
+    uvicorn.run(web, host=host, port=port, log_level="info" if verbose else "warning")

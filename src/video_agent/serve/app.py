@@ -1,0 +1,102 @@
+"""The Video Agent's HTTP app: status and retrieval API, story runs, events, preview page,
+``/metrics``.
+
+``create_app(out_dir)`` builds it; the module-level ``app`` (output folder from
+``VIDEO_AGENT_OUT``, default ``generated_video``) is what ``langgraph.json``'s ``http.app`` mounts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from video_agent.runner import run_story
+from video_agent.serve import routes
+from video_agent.serve.metrics import TimingMiddleware, metrics_endpoint
+from video_agent.serve.runs import RunManager, Runner
+
+STATIC = Path(__file__).resolve().parent / "static"
+DEFAULT_MAX_BODY = 1024 * 1024
+
+
+@dataclass
+class ServeSettings:
+    out: Path
+    images_root: Path | None
+    max_body_bytes: int
+    primary: str
+    fallback: str
+    resolution: str
+    runs: RunManager
+
+
+async def index(request: Request) -> Response:
+    return FileResponse(STATIC / "index.html", media_type="text/html",
+                        headers={"cache-control": "no-cache"})
+
+
+async def not_found(request: Request, exc: Exception) -> Response:
+    return JSONResponse({"error": f"not found: {request.url.path}"}, status_code=404)
+
+
+async def method_not_allowed(request: Request, exc: Exception) -> Response:
+    return JSONResponse({"error": f"{request.method} not allowed on {request.url.path}"},
+                        status_code=405)
+
+
+def create_app(out_dir: Path, *, max_body_bytes: int = DEFAULT_MAX_BODY, max_concurrency: int = 2,
+               primary: str = "local", fallback: str = "local:draft",
+               resolution: str = "1024x576", images_root: Path | None = None,
+               runner: Runner = run_story) -> Starlette:
+    """The app serving stories under ``out_dir``; runs use ``primary``/``fallback`` providers.
+
+    ``images_root``: the folder posted stories may name stills in (relative paths resolve
+    against it); without it, posted stories must use absolute paths or http(s) URLs.
+    """
+    settings = ServeSettings(
+        out=Path(out_dir).expanduser().resolve(),
+        images_root=Path(images_root).resolve() if images_root else None,
+        max_body_bytes=max_body_bytes, primary=primary, fallback=fallback,
+        resolution=resolution, runs=RunManager(max_concurrency=max_concurrency, runner=runner))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await settings.runs.close()
+
+    story = "/api/stories/{story_id}"
+    scene = story + "/scenes/{scene}"
+    app = Starlette(
+        routes=[
+            Route("/", index, methods=["GET"]),
+            Route("/metrics", metrics_endpoint, methods=["GET"]),
+            Route("/api/stories", routes.list_stories, methods=["GET"]),
+            Route("/api/stories", routes.post_story, methods=["POST"]),
+            Route(story, routes.get_story, methods=["GET"]),
+            Route(story + "/events", routes.story_events, methods=["GET"]),
+            Route(scene, routes.get_scene, methods=["GET"]),
+            Route(scene + "/video", routes.get_video, methods=["GET"]),
+            Route(scene + "/metadata", routes.get_metadata, methods=["GET"]),
+            Route(scene + "/rerun", routes.rerun_scene, methods=["POST"]),
+            Mount("/static", StaticFiles(directory=STATIC), name="static"),
+        ],
+        middleware=[Middleware(TimingMiddleware)],
+        exception_handlers={routes.ApiError: routes.api_error, 404: not_found,
+                            405: method_not_allowed},
+        lifespan=lifespan,
+    )
+    app.state.video_agent = settings
+    return app
+
+
+app = create_app(Path(os.environ.get("VIDEO_AGENT_OUT", "generated_video")))

@@ -1,0 +1,226 @@
+"""The HTTP endpoints: stories, scenes, videos with range requests, runs, events."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from sse_starlette.sse import EventSourceResponse
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+
+from video_agent.adapters.storage import LocalStorage
+from video_agent.adapters.storage.local import check_story_id
+from video_agent.context import VideoAgentContext
+from video_agent.serve.runs import RunBusy, RunManager
+from video_agent.serve.stories import checkpointed_story, story_from_body
+from video_agent.status import story_status
+from video_agent.story import Story, StoryFileError
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+async def api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return JSONResponse({"error": exc.message}, status_code=exc.status)
+
+
+def _settings(request: Request) -> Any:
+    return request.app.state.video_agent
+
+
+def _manager(request: Request) -> RunManager:
+    return _settings(request).runs
+
+
+def _story_id(request: Request) -> str:
+    raw = request.path_params["story_id"]
+    try:
+        return check_story_id(raw)
+    except ValueError:
+        raise ApiError(404, f"no story {raw!r}") from None
+
+
+def _scene(request: Request) -> str:
+    raw = request.path_params["scene"]
+    if not raw.isascii() or not raw.isdigit() or raw.startswith("0") or len(raw) > 6:
+        raise ApiError(404, f"no scene {raw!r}: scene numbers are positive integers")
+    return raw
+
+
+async def _status(request: Request, story_id: str) -> dict[str, Any]:
+    """Stored and checkpointed status, overlaid with the live state of a running story."""
+    out: Path = _settings(request).out
+    info = await story_status(out, story_id)
+    run = _manager(request).last(story_id)
+    if run is not None:
+        info["running"] = not run.finished
+        if run.error:
+            info["run_error"] = run.error
+        for key, live in run.live.items():
+            scene = info["scenes"].setdefault(key, {"status": "not_run"})
+            if not run.finished and live["state"] in ("queued", "running"):
+                scene["status"] = live["state"]
+                scene["stage"] = live["stage"]
+                scene["progress"] = live["progress"]
+                scene["message"] = live["message"]
+        if not run.finished:
+            info["run"] = "running"
+    else:
+        info["running"] = False
+    info["scenes"] = dict(sorted(info["scenes"].items(), key=lambda kv: (len(kv[0]), kv[0])))
+    if not info["scenes"]:
+        raise ApiError(404, f"no story {story_id!r}")
+    for key, scene in info["scenes"].items():
+        scene.pop("path", None)  # server paths stay on the server
+        if scene.get("status") == "done":
+            scene["video"] = f"/api/stories/{story_id}/scenes/{key}/video"
+    return info
+
+
+async def list_stories(request: Request) -> Response:
+    out: Path = _settings(request).out
+    ids = set(LocalStorage(out).stories()) | {
+        sid for sid in _manager(request).ids()}
+    stories = []
+    for sid in sorted(ids):
+        try:
+            info = await _status(request, sid)
+        except ApiError:
+            continue
+        counts: dict[str, int] = {}
+        for scene in info["scenes"].values():
+            counts[scene["status"]] = counts.get(scene["status"], 0) + 1
+        stories.append({"story_id": sid, "run": info["run"], "running": info["running"],
+                        "scenes": len(info["scenes"]), "counts": counts,
+                        "url": f"/api/stories/{sid}"})
+    return JSONResponse({"stories": stories})
+
+
+async def get_story(request: Request) -> Response:
+    return JSONResponse(await _status(request, _story_id(request)))
+
+
+async def get_scene(request: Request) -> Response:
+    story_id, key = _story_id(request), _scene(request)
+    info = await _status(request, story_id)
+    if key not in info["scenes"]:
+        raise ApiError(404, f"story {story_id!r} has no scene {key}")
+    video = LocalStorage(_settings(request).out).current(story_id, key)
+    body = {"story_id": story_id, "scene": key, **info["scenes"][key],
+            "metadata": video.metadata if video else None}
+    if body["metadata"]:
+        body["metadata"] = {k: v for k, v in body["metadata"].items() if k != "version_path"}
+    return JSONResponse(body, headers={"cache-control": "no-store"})
+
+
+def _scene_file(request: Request, name: str) -> Path:
+    story_id, key = _story_id(request), _scene(request)
+    storage = LocalStorage(_settings(request).out)
+    if storage.current(story_id, key) is None:
+        raise ApiError(404, f"story {story_id!r} scene {key} has no stored video")
+    root = Path(_settings(request).out).resolve()
+    path = (storage.scene_dir(story_id, key) / name).resolve()
+    if root not in path.parents:
+        raise ApiError(404, "not found")
+    return path
+
+
+async def get_video(request: Request) -> Response:
+    path = _scene_file(request, "video.mp4")
+    return FileResponse(path, media_type="video/mp4",
+                        headers={"cache-control": "no-cache"})
+
+
+async def get_metadata(request: Request) -> Response:
+    path = _scene_file(request, "metadata.json")
+    return Response(path.read_bytes(), media_type="application/json")
+
+
+async def _json_body(request: Request) -> Any:
+    limit: int = _settings(request).max_body_bytes
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            raise ApiError(400, "content-length: not a number")
+        if int(declared) > limit:
+            raise ApiError(413, f"body: larger than {limit} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > limit:
+            raise ApiError(413, f"body: larger than {limit} bytes")
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApiError(400, f"body: not valid JSON ({exc})") from None
+
+
+def _context(request: Request, story: Story, only: list[str], force: list[str]) -> (
+        VideoAgentContext):
+    settings = _settings(request)
+    return VideoAgentContext(output_dir=str(settings.out), primary=settings.primary,
+                             fallback=settings.fallback, resolution=settings.resolution,
+                             only_scenes=only, force_scenes=force,
+                             fal_key=os.environ.get("FAL_KEY"))
+
+
+def _start(request: Request, story: Story, only: list[str], force: list[str]) -> Response:
+    try:
+        run = _manager(request).start(story, _context(request, story, only, force))
+    except RunBusy as exc:
+        raise ApiError(409, str(exc)) from None
+    sid = story.story_id
+    return JSONResponse({"story_id": sid, "scenes": run.scenes,
+                         "status": f"/api/stories/{sid}", "events": f"/api/stories/{sid}/events"},
+                        status_code=202)
+
+
+async def post_story(request: Request) -> Response:
+    raw = await _json_body(request)
+    try:
+        story = story_from_body(raw, _settings(request).images_root)
+    except StoryFileError as exc:
+        raise ApiError(400, str(exc)) from None
+    force = request.query_params.get("force", "").lower() in ("1", "true", "yes")
+    return _start(request, story, [], list(story.scenes) if force else [])
+
+
+async def rerun_scene(request: Request) -> Response:
+    story_id, key = _story_id(request), _scene(request)
+    if _manager(request).running(story_id):
+        raise ApiError(409, f"story {story_id!r} is already running")
+    story = await checkpointed_story(_settings(request).out, story_id)
+    if story is None:
+        raise ApiError(404, f"no story {story_id!r} run by this server's checkpoints")
+    if key not in story.scenes:
+        raise ApiError(404, f"story {story_id!r} has no scene {key}")
+    return _start(request, story, [key], [key])
+
+
+async def story_events(request: Request) -> Response:
+    story_id = _story_id(request)
+    manager = _manager(request)
+    if manager.last(story_id) is None:
+        await _status(request, story_id)  # 404 for a story nobody knows
+
+    async def stream() -> Any:
+        async with manager.subscribe(story_id) as queue:
+            while True:
+                try:
+                    event = await asyncio.wait_for(queue.get(), timeout=15)
+                except TimeoutError:
+                    yield {"event": "ping", "data": "{}"}
+                    continue
+                yield {"event": event.get("event", "message"),
+                       "data": json.dumps(event, default=str)}
+
+    return EventSourceResponse(stream(), headers={"cache-control": "no-store"})
