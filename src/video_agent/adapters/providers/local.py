@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import uuid
 from pathlib import Path
 from typing import get_args
@@ -45,15 +46,23 @@ class LocalRenderer:
         )
 
     async def generate(self, request: GenerationRequest, progress: Progress) -> GenerationResult:
-        """Render the request's still with its planned motion under ``request.work_dir``."""
+        """Render the request's still with its planned motion under ``request.work_dir``.
+
+        The render runs in a worker thread; ``progress`` is called from that thread.
+        """
         params = request.params
         name = f"local-{self.preset}-scene{request.scene}-{uuid.uuid4().hex[:8]}.mp4"
         out = Path(request.work_dir) / name
+        cancel = threading.Event()
         try:
             report = await asyncio.to_thread(
                 render_clip, request.image.path, out, params.motion,
                 motion_scale=params.generation.motion_scale, size=self.size,
-                fps=self.capabilities.fps[0], preset=self.preset, progress=progress)
+                fps=self.capabilities.fps[0], preset=self.preset, progress=progress,
+                cancel=cancel)
+        except asyncio.CancelledError:
+            cancel.set()  # a timed-out or cancelled call frees the CPU at the next frame
+            raise
         except RenderError as exc:
             raise ProviderError(str(exc), kind="render_error", critical=exc.field == "image",
                                 field=exc.field) from exc

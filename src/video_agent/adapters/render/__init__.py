@@ -3,6 +3,7 @@
 from video_agent.adapters.render.focus import FocusPoint, find_focus_points
 from video_agent.adapters.render.pipeline import (
     PRESETS,
+    RenderCancelled,
     RenderError,
     RenderReport,
     load_rgb,
@@ -14,6 +15,7 @@ __all__ = [
     "PRESETS",
     "Camera",
     "FocusPoint",
+    "RenderCancelled",
     "RenderError",
     "RenderReport",
     "Trajectory",

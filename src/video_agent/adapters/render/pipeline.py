@@ -44,6 +44,10 @@ class RenderError(Exception):
         self.field = field
 
 
+class RenderCancelled(RenderError):
+    """The caller asked the render to stop (its ``cancel`` event was set)."""
+
+
 @dataclass(frozen=True)
 class RenderPreset:
     interpolation: int
@@ -204,11 +208,13 @@ def render_clip(
     fps: int = 24,
     preset: str = "standard",
     progress: ProgressFn | None = None,
+    cancel: threading.Event | None = None,
 ) -> RenderReport:
     """Render ``motion`` over the still into an H.264 MP4 at ``out`` (written atomically).
 
     Produces exactly ``round(motion.duration * fps)`` frames.  Raises ``RenderError`` (with
-    ``field="image"`` for an unusable still) or ``ValueError`` for bad settings.
+    ``field="image"`` for an unusable still) or ``ValueError`` for bad settings; setting
+    ``cancel`` stops the render between frames with ``RenderCancelled``.
     """
     started = time.perf_counter()
     if preset not in PRESETS:
@@ -264,6 +270,8 @@ def render_clip(
                     break
                 if isinstance(item, BaseException):
                     raise RenderError(f"render: warping frame {encoder.frames} failed: {item}")
+                if cancel is not None and cancel.is_set():
+                    raise RenderCancelled(f"render: cancelled at frame {encoder.frames}")
                 encoder.write(item)
                 if encoder.frames % tick == 0:
                     report(0.05 + 0.93 * encoder.frames / frames,
