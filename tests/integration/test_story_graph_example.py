@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ def load_example():
     spec = importlib.util.spec_from_file_location("story_graph_example",
                                                   ROOT / "examples" / "story_graph.py")
     module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    sys.modules[spec.name] = module  # type hints of its state are resolved through it
     spec.loader.exec_module(module)  # type: ignore[union-attr]
     return module
 
@@ -25,6 +27,7 @@ def load_example():
 async def test_parent_graph_shares_state_with_manager_and_speech(tmp_path: Path) -> None:
     raw = json.loads(EXAMPLE_STORY.read_text())
     raw["scenes"] = [s for s in raw["scenes"] if s["scene_number"] in (2, 5)]
+    raw["narration"] = {}
     raw["scenes"].append({"scene_number": 9, "scene_content": "A scene whose still is lost.",
                           "image_path": "../images/lost.jpg"})
     story = tmp_path / "story.json"
