@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -226,3 +227,21 @@ async def test_metrics_carry_response_times_by_route_and_gpu_presence(out: Path)
     for family in ("video_agent_provider_call_seconds", "video_agent_scene_outcomes_total",
                    "video_agent_quality_metric", "video_agent_bytes_stored_total"):
         assert f"# TYPE {family.removesuffix('_total')}" in text
+
+
+async def test_langgraph_http_app_loads_by_file_path_with_its_output_folder(
+        out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    config = json.loads((Path(__file__).parents[2] / "langgraph.json").read_text())
+    file, _, attr = config["http"]["app"].partition(":")
+    monkeypatch.setenv("VIDEO_AGENT_OUT", str(out))
+    spec = importlib.util.spec_from_file_location("langgraph_http_app",
+                                                  Path(__file__).parents[2] / file)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, module)
+    spec.loader.exec_module(module)
+    async with client(getattr(module, attr)) as http:
+        listing = (await http.get("/api/stories")).json()
+    assert [s["story_id"] for s in listing["stories"]] == ["cafe"]
