@@ -92,7 +92,9 @@ class SceneState(SceneInput, SceneOutput, total=False):
 
     image: LocalImage
     analysis: SceneAnalysis
-    params: VideoParams
+    params: VideoParams  # the primary plan from reason_motion
+    plan: VideoParams  # the plan of the current attempt (primary, or the fallback plan)
+    fitted: VideoParams  # that plan fitted to the provider's capabilities
     trace: ReasoningTrace
     attempts: Annotated[list[Attempt], operator.add]
     candidate: GenerationResult | None

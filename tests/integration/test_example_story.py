@@ -77,3 +77,17 @@ def test_second_run_keeps_videos_and_force_makes_a_new_version(
     status = run_cli("status", "morning_cafe", "--out", str(out))
     assert status.returncode == 0 and "finished" in status.stdout, status.stdout
     assert status.stdout.count("done") == 4
+
+
+def test_metadata_keeps_the_plan_and_what_the_provider_was_asked(
+        example_run: tuple[Path, str]) -> None:
+    out, _ = example_run
+    meta = json.loads((out / "morning_cafe" / "scene_5" / "metadata.json").read_text())["metadata"]
+    plan, asked = meta["video_params"]["generation"], meta["provider_params"]["generation"]
+    assert plan["negative_prompt"], "the plan keeps the seed's negative prompt"
+    assert (plan["guidance_scale"], plan["num_inference_steps"]) == (7.0, 35)
+    assert asked["negative_prompt"] == "", "the embedded renderer takes no negative prompt"
+    dropped = [c for c in meta["reasoning"]["conflicts"] if "negative" in c["field"]]
+    assert dropped, "dropping it is a recorded conflict"
+    assert meta["generation_params"] == {"guidance_scale": 7.0, "num_inference_steps": 35,
+                                         "motion_type": "push_in", "motion_scale": 0.8}

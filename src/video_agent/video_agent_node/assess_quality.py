@@ -33,7 +33,8 @@ async def assess_quality(state: SceneState, runtime: Runtime[VideoAgentContext])
     report(0.0, f"checking the {slot} clip")
     work_dir = Path(state.get("work_dir") or storage_of(ctx).temp_dir())
     quality = await asyncio.to_thread(
-        assess_clip, candidate.path, state["image"].path, state["params"],
+        assess_clip, candidate.path, state["image"].path,
+        state.get("fitted") or state["params"],
         settings=ctx.quality, work_dir=work_dir, target_size=ctx.size)
     report(1.0, quality.verdict)
     update: dict[str, Any] = {"quality": quality}

@@ -86,7 +86,8 @@ async def attempt(state: SceneState, runtime: Runtime[VideoAgentContext], slot: 
     if isinstance(queue_wait, int | float):
         telemetry.provider_queue_seconds.labels(done.provider, done.model).observe(queue_wait)
     report(1.0, "clip ready")
-    return {"candidate": result, "candidate_slot": slot, "params": fitted, "trace": trace,
+    return {"candidate": result, "candidate_slot": slot, "plan": params, "fitted": fitted,
+            "trace": trace,
             "attempts": [done], "work_dir": work_dir, "quality": None}
 
 

@@ -25,7 +25,9 @@ from video_agent.video_agent_node.common import (
 def build_metadata(state: SceneState) -> dict[str, Any]:
     """The seed's ``metadata`` plus everything needed to audit how the clip was made."""
     scene = scene_of(state)
-    params, quality, candidate = state["params"], state["quality"], state["candidate"]
+    params = state.get("plan") or state["params"]
+    fitted = state.get("fitted") or params
+    quality, candidate = state["quality"], state["candidate"]
     analysis, trace, image = state["analysis"], state["trace"], state["image"]
     probe = quality.probe
     attempts = list(state.get("attempts") or [])
@@ -54,6 +56,7 @@ def build_metadata(state: SceneState) -> dict[str, Any]:
         "image": image.model_dump(),
         "narration": narration.model_dump() if hasattr(narration, "model_dump") else narration,
         "video_params": params.model_dump(),
+        "provider_params": fitted.model_dump(),
         "reasoning": {"reasoning_steps": analysis.model_dump(), **trace.model_dump()},
         "quality": {
             "verdict": quality.verdict,
