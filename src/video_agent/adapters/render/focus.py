@@ -23,7 +23,7 @@ FACE_WORDS = frozenset({
     "person", "character", "people", "gaze", "look", "subject",
 })
 HORIZON_WORDS = frozenset({"horizon", "skyline", "sunset", "sunrise", "sea", "ocean"})
-ANALYSIS_SIDE = 640
+ANALYSIS_SIDE = 480
 """Detectors run on a copy whose longest side is at most this many pixels."""
 SALIENCY_MIN_CONTRAST = 2.2
 """A saliency peak counts only when it stands this many times above the map's mean."""

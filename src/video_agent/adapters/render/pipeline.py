@@ -50,16 +50,21 @@ class RenderCancelled(RenderError):
 
 @dataclass(frozen=True)
 class RenderPreset:
-    interpolation: int
+    oversample: int
+    """The working source is bicubic-upsampled this many times before the per-frame warps."""
     x264_preset: str
     motion_blur_samples: int
     """Sub-frames averaged per frame for fast moves (1 = no motion blur)."""
 
 
 PRESETS: dict[str, RenderPreset] = {
-    "standard": RenderPreset(cv2.INTER_CUBIC, "fast", 3),
-    "draft": RenderPreset(cv2.INTER_LINEAR, "veryfast", 1),
+    "standard": RenderPreset(3, "fast", 3),
+    "draft": RenderPreset(1, "veryfast", 1),
 }
+"""Every frame is one bilinear affine warp per plane.  In ``standard`` it samples a 3x bicubic
+upsampling of the source made once per clip: as sharp as a direct bicubic warp, without the
+phase-dependent shift of OpenCV's bicubic kernel (a = -0.75), which measured 0.03-0.04 px of
+jitter on slow pans where this measures under 0.02, and at a fifth of the cost per frame."""
 
 
 @dataclass
@@ -147,29 +152,40 @@ class _Warper:
     """The source's planes at working size and the per-frame warp into an I420 block."""
 
     def __init__(self, rgb: np.ndarray, scale: float, out_size: tuple[int, int],
-                 interpolation: int) -> None:
+                 oversample: int) -> None:
         h, w = rgb.shape[:2]
-        if scale < 1.0:
+        if scale < 1.0:  # band-limit to what the tightest crop can show, once
             rgb = cv2.resize(rgb, (max(2, round(w * scale)), max(2, round(h * scale))),
                              interpolation=cv2.INTER_AREA)
-        # exact per-axis scale after rounding to whole pixels
-        self.scale = (rgb.shape[1] / w, rgb.shape[0] / h)
         yuv = rgb_to_yuv444(rgb)
-        self.luma = np.ascontiguousarray(yuv[:, :, 0])
-        h, w = self.luma.shape
-        self.chroma = cv2.resize(yuv[:, :, 1:], (max(1, w // 2), max(1, h // 2)),
-                                 interpolation=cv2.INTER_AREA)
+        luma = yuv[:, :, 0]
+        ch, cw = max(1, luma.shape[0] // 2), max(1, luma.shape[1] // 2)
+        chroma = cv2.resize(yuv[:, :, 1:], (cw, ch), interpolation=cv2.INTER_AREA)
+        del yuv, rgb
+        if oversample > 1:
+            luma = cv2.resize(luma, None, fx=oversample, fy=oversample,
+                              interpolation=cv2.INTER_CUBIC)
+            chroma = cv2.resize(chroma, None, fx=oversample, fy=oversample,
+                                interpolation=cv2.INTER_CUBIC)
+        self.luma = np.ascontiguousarray(luma)
+        self.chroma = np.ascontiguousarray(chroma)
+        # exact per-axis scale of each plane over the original, after rounding to whole pixels
+        self.luma_scale = (self.luma.shape[1] / w, self.luma.shape[0] / h)
+        self.chroma_scale = (self.chroma.shape[1] / w, self.chroma.shape[0] / h)
         self.out_size = out_size
-        self.interpolation = interpolation | cv2.WARP_INVERSE_MAP
+
+    @property
+    def nbytes(self) -> int:
+        return self.luma.nbytes + self.chroma.nbytes
 
     def planes(self, cam: Camera) -> tuple[np.ndarray, np.ndarray]:
         wo, ho = self.out_size
-        luma = cv2.warpAffine(self.luma, plane_matrix(cam, self.out_size, self.scale, 1, 1),
-                              (wo, ho), flags=self.interpolation,
-                              borderMode=cv2.BORDER_REPLICATE)
-        chroma = cv2.warpAffine(self.chroma, plane_matrix(cam, self.out_size, self.scale, 2, 2),
-                                (wo // 2, ho // 2), flags=self.interpolation,
-                                borderMode=cv2.BORDER_REPLICATE)
+        flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+        luma = cv2.warpAffine(self.luma, plane_matrix(cam, self.out_size, self.luma_scale, 1, 1),
+                              (wo, ho), flags=flags, borderMode=cv2.BORDER_REPLICATE)
+        chroma = cv2.warpAffine(
+            self.chroma, plane_matrix(cam, self.out_size, self.chroma_scale, 2, 1),
+            (wo // 2, ho // 2), flags=flags, borderMode=cv2.BORDER_REPLICATE)
         return luma, chroma
 
     def frame(self, cams: list[Camera]) -> np.ndarray:
@@ -198,6 +214,59 @@ def frame_cameras(traj: Trajectory, frames: int, samples: int) -> list[list[Came
     return out
 
 
+@dataclass
+class RenderPlan:
+    """Everything decided before the first frame: focus, camera per frame, prepared source."""
+
+    frames: int
+    focus: list[FocusPoint]
+    trajectory: Trajectory
+    cameras: list[list[Camera]]
+    warper: _Warper
+    encode: EncodeSettings
+    settings: dict[str, Any]
+
+    def frame(self, index: int) -> np.ndarray:
+        """Frame ``index`` as an I420 block (what the encoder receives)."""
+        return self.warper.frame(self.cameras[index])
+
+
+def plan_render(image: str | Path | np.ndarray, motion: MotionSpec, *,
+                motion_scale: float = 0.8, size: tuple[int, int] = (1024, 576), fps: int = 24,
+                preset: str = "standard") -> RenderPlan:
+    """Load the still, find its focus points, plan the camera and prepare the source planes."""
+    if preset not in PRESETS:
+        raise ValueError(f"preset: unknown preset {preset!r} (use {', '.join(PRESETS)})")
+    check_size(size)
+    if fps <= 0:
+        raise ValueError(f"fps: {fps} must be positive")
+    cfg = PRESETS[preset]
+    rgb = load_rgb(image)
+    src_h, src_w = rgb.shape[:2]
+    focus = find_focus_points(rgb, motion.focus_points)
+    frames = max(1, round(motion.duration * fps))
+    traj = plan_trajectory(
+        motion.type, src_size=(src_w, src_h), out_size=size, duration=motion.duration,
+        speed=motion.speed, direction=motion.direction, easing=motion.easing,
+        motion_scale=motion_scale, focus=[(p.x, p.y) for p in focus])
+    samples = cfg.motion_blur_samples if motion.speed == "fast" and motion.type != "static" else 1
+    cams = frame_cameras(traj, frames, samples)
+    narrowest = min(c.width for group in cams for c in group)
+    scale = min(1.0, size[0] / narrowest)
+    warper = _Warper(rgb, scale, size, cfg.oversample)
+    encode = EncodeSettings(fps=fps, preset=cfg.x264_preset)
+    settings = {
+        "preset": preset, "size": f"{size[0]}x{size[1]}", "fps": fps,
+        "interpolation": (f"bilinear over a {cfg.oversample}x bicubic upsampling"
+                          if cfg.oversample > 1 else "bilinear"),
+        "working_scale": round(scale * cfg.oversample, 4), "motion_blur_samples": samples,
+        "trajectory": traj.settings, "encode": encode.as_dict(),
+        "source_size": f"{src_w}x{src_h}",
+    }
+    return RenderPlan(frames=frames, focus=focus, trajectory=traj, cameras=cams,
+                      warper=warper, encode=encode, settings=settings)
+
+
 def render_clip(
     image: str | Path | np.ndarray,
     out: str | Path,
@@ -217,30 +286,11 @@ def render_clip(
     ``cancel`` stops the render between frames with ``RenderCancelled``.
     """
     started = time.perf_counter()
-    if preset not in PRESETS:
-        raise ValueError(f"preset: unknown preset {preset!r} (use {', '.join(PRESETS)})")
-    check_size(size)
-    if fps <= 0:
-        raise ValueError(f"fps: {fps} must be positive")
-    cfg = PRESETS[preset]
     report = lambda frac, msg: progress(frac, msg) if progress else None  # noqa: E731
-
-    rgb = load_rgb(image)
-    src_h, src_w = rgb.shape[:2]
-    report(0.02, "finding focus points")
-    focus = find_focus_points(rgb, motion.focus_points)
-    frames = max(1, round(motion.duration * fps))
-    traj = plan_trajectory(
-        motion.type, src_size=(src_w, src_h), out_size=size, duration=motion.duration,
-        speed=motion.speed, direction=motion.direction, easing=motion.easing,
-        motion_scale=motion_scale, focus=[(p.x, p.y) for p in focus])
-    samples = cfg.motion_blur_samples if motion.speed == "fast" and motion.type != "static" else 1
-    cams = frame_cameras(traj, frames, samples)
-    narrowest = min(c.width for group in cams for c in group)
-    scale = min(1.0, size[0] / narrowest)
-    warper = _Warper(rgb, scale, size, cfg.interpolation)
-    del rgb
-    settings = EncodeSettings(fps=fps, preset=cfg.x264_preset)
+    report(0.01, "planning the move")
+    plan = plan_render(image, motion, motion_scale=motion_scale, size=size, fps=fps,
+                       preset=preset)
+    frames, cams, warper, settings = plan.frames, plan.cameras, plan.warper, plan.encode
 
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -285,20 +335,14 @@ def render_clip(
         partial.unlink(missing_ok=True)
         raise
     finally:
-        worker.join()
+        if worker.ident is not None:
+            worker.join()
 
     elapsed = time.perf_counter() - started
     duration = frames / fps
     report(1.0, "done")
     return RenderReport(
-        path=out, frames=frames, fps=fps, size=size, duration=duration, focus=focus,
-        conflicts=list(traj.conflicts), elapsed_s=elapsed,
-        bitrate=round(out.stat().st_size * 8 / duration),
-        settings={
-            "preset": preset, "size": f"{size[0]}x{size[1]}", "fps": fps,
-            "interpolation": "bicubic" if cfg.interpolation == cv2.INTER_CUBIC else "bilinear",
-            "working_scale": round(scale, 4), "motion_blur_samples": samples,
-            "trajectory": traj.settings, "encode": settings.as_dict(),
-            "source_size": f"{src_w}x{src_h}",
-        },
+        path=out, frames=frames, fps=fps, size=size, duration=duration, focus=plan.focus,
+        conflicts=list(plan.trajectory.conflicts), elapsed_s=elapsed,
+        bitrate=round(out.stat().st_size * 8 / duration), settings=plan.settings,
     )
