@@ -240,8 +240,9 @@ async def test_langgraph_http_app_loads_by_file_path_with_its_output_folder(
                                                   Path(__file__).parents[2] / file)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, spec.name, module)
-    spec.loader.exec_module(module)
+    # A fresh server process imports the app module for the first time, reading VIDEO_AGENT_OUT.
+    monkeypatch.delitem(sys.modules, "video_agent.serve.app", raising=False)
+    spec.loader.exec_module(module)  # as the LangGraph server does: not put in sys.modules
     async with client(getattr(module, attr)) as http:
         listing = (await http.get("/api/stories")).json()
     assert [s["story_id"] for s in listing["stories"]] == ["cafe"]

@@ -62,16 +62,18 @@ class ImageSource:
         return await self._local(path, ref, field)
 
     async def _local(self, path: Path, ref: str, field: str) -> LocalImage:
+        return await asyncio.to_thread(self._read_local, path, ref, field)
+
+    def _read_local(self, path: Path, ref: str, field: str) -> LocalImage:
         if not path.is_file():
             raise ImageError(field, f"no such file: {path}")
         size = path.stat().st_size
         if size > self.max_bytes:
             raise ImageError(field, f"{size} bytes is over the {self.max_bytes}-byte limit")
-        data = await asyncio.to_thread(path.read_bytes)
-        return await asyncio.to_thread(self._verify_and_cache, data, ref, field, None)
+        return self._verify_and_cache(path.read_bytes(), ref, field, None)
 
     async def _fetch(self, url: str, field: str) -> LocalImage:
-        cached = self._cached_url(url)
+        cached = await asyncio.to_thread(self._cached_url, url)
         if cached is not None:
             return cached
         timeout = aiohttp.ClientTimeout(total=self.timeout_s)

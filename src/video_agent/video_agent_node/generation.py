@@ -40,8 +40,8 @@ async def attempt(state: SceneState, runtime: Runtime[VideoAgentContext], slot: 
     report = Reporter(runtime, story_id, scene.key, stage)
     started = time.perf_counter()
 
-    try:
-        provider: VideoProvider = resolve_provider(spec, ctx)
+    try:  # providers may open files (ledgers, caches): off the event loop
+        provider: VideoProvider = await asyncio.to_thread(resolve_provider, spec, ctx)
     except (ProviderSpecError, ValueError) as exc:
         failed = Attempt(slot=slot, provider=spec, outcome="error", error=str(exc),
                          error_kind="config")
@@ -51,10 +51,11 @@ async def attempt(state: SceneState, runtime: Runtime[VideoAgentContext], slot: 
     trace = trace.model_copy(deep=True)
     trace.conflicts.extend(c for c in conflicts if c not in trace.conflicts)
     prompt = build_prompt(fitted, state["analysis"], provider.capabilities, scene)
-    work_dir = state.get("work_dir") or str(storage.temp_dir())
+    work_dir = state.get("work_dir") or str(await asyncio.to_thread(storage.temp_dir))
+    stored = await asyncio.to_thread(storage.versions, story_id, scene.key)
     request = GenerationRequest(story_id=story_id, scene=scene.key, slot=slot, params=fitted,
                                 image=state["image"], prompt=prompt, work_dir=work_dir,
-                                generation=len(storage.versions(story_id, scene.key)))
+                                generation=len(stored))
     report(0.0, f"{provider.name}:{provider.model}")
     try:
         result = await asyncio.wait_for(provider.generate(request, report),
@@ -70,7 +71,8 @@ async def attempt(state: SceneState, runtime: Runtime[VideoAgentContext], slot: 
                          request_id=request_id, outcome="error", error=message,
                          error_kind=kind, elapsed_s=round(time.perf_counter() - started, 3),
                          conflicts=conflicts)
-        storage.record_attempt(story_id, {"scene": scene.key, **failed.model_dump()})
+        await asyncio.to_thread(storage.record_attempt, story_id,
+                                {"scene": scene.key, **failed.model_dump()})
         _observe(failed)
         update = _failed(state, slot, failed, critical=critical or slot == "fallback",
                          message=message, field=field)
@@ -80,7 +82,8 @@ async def attempt(state: SceneState, runtime: Runtime[VideoAgentContext], slot: 
     done = Attempt(slot=slot, provider=result.provider, model=result.model,
                    request_id=result.request_id, outcome="ok", cost=result.cost,
                    elapsed_s=round(time.perf_counter() - started, 3), conflicts=conflicts)
-    storage.record_attempt(story_id, {"scene": scene.key, **done.model_dump()})
+    await asyncio.to_thread(storage.record_attempt, story_id,
+                            {"scene": scene.key, **done.model_dump()})
     _observe(done)
     queue_wait = result.details.get("queue_wait_s")
     if isinstance(queue_wait, int | float):

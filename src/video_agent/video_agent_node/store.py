@@ -83,8 +83,8 @@ async def store(state: SceneState, runtime: Runtime[VideoAgentContext]) -> dict[
     video: SceneVideo = await asyncio.to_thread(
         storage.save_scene, story_id, scene.key, Path(state["quality"].path), metadata)
     if state.get("work_dir"):
-        storage.discard(state["work_dir"])
-    telemetry.bytes_stored.inc(Path(video.path).stat().st_size)
+        await asyncio.to_thread(storage.discard, state["work_dir"])
+    telemetry.bytes_stored.inc(await asyncio.to_thread(lambda: Path(video.path).stat().st_size))
     telemetry.scene_outcomes.labels(
         "fallback" if state.get("candidate_slot") == "fallback" else "success").inc()
     report(1.0, f"stored version {video.version}")

@@ -1,0 +1,11 @@
+"""Entry points named in ``langgraph.json``.
+
+The LangGraph server loads this file by path (not as a package module), so it only re-exports
+objects built inside the package: the two graphs, compiled without a checkpointer (the server
+brings its own), and the HTTP app mounted beside the server's own routes.
+"""
+
+from video_agent.graph import story_graph, video_agent_graph
+from video_agent.serve.app import app
+
+__all__ = ["app", "story_graph", "video_agent_graph"]
