@@ -18,9 +18,17 @@ import httpx
 import pytest
 
 from conftest import EXAMPLE_IMAGES, ROOT
+from video_agent.adapters.providers.fal.endpoints import DEFAULT_PRIMARY
+from video_agent.fakefal import FakeFalServer
 from videocheck import assert_spec_clip
 
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def fake_fal() -> Iterator[FakeFalServer]:
+    with FakeFalServer() as fake:
+        yield fake
 
 
 def free_port() -> int:
@@ -30,7 +38,8 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+def server(tmp_path_factory: pytest.TempPathFactory,
+           fake_fal: FakeFalServer) -> Iterator[tuple[str, Path]]:
     langgraph = Path(sys.executable).with_name("langgraph")
     if not langgraph.exists():
         pytest.skip("langgraph-cli[inmem] is not installed (it is a test dependency)")
@@ -42,7 +51,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
         [str(langgraph), "dev", "--config", str(ROOT / "langgraph.json"), "--no-browser",
          "--no-reload", "--host", "127.0.0.1", "--port", str(port)],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        env={**os.environ, "VIDEO_AGENT_OUT": str(out), "LANGSMITH_TRACING": "false"})
+        env={**os.environ, **fake_fal.env(), "FAL_HOME_DIR": str(work / "fal_home"),
+             "VIDEO_AGENT_OUT": str(out), "LANGSMITH_TRACING": "false"})
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -120,3 +130,23 @@ def test_the_http_app_answers_inside_the_server(server: tuple[str, Path]) -> Non
     missing = httpx.get(f"{base}/api/stories/nope", timeout=10)
     assert missing.status_code == 404 and "error" in missing.json()
     assert "video_agent_" in httpx.get(f"{base}/metrics", timeout=10).text
+
+
+def test_a_scene_on_a_fal_model_runs_inside_the_server(server: tuple[str, Path],
+                                                      fake_fal: FakeFalServer,
+                                                      tmp_path: Path) -> None:
+    """The fal adapter under the server's blocking-call detector, against the fake fal server."""
+    base, _ = server
+    scene = {"scene_number": 3, "scene_content": "A slow pan across the mountains.",
+             "image_path": str(EXAMPLE_IMAGES / "mountain_panorama.jpg"),
+             "layer1_analysis": "Slow pan left to right."}
+    result = httpx.post(f"{base}/runs/wait", timeout=300, json={
+        "assistant_id": assistant(base, "video_agent"),
+        "input": {"story_id": "studio_fal", "scene": scene},
+        "context": {"output_dir": str(tmp_path), "primary": f"fal:{DEFAULT_PRIMARY}",
+                    "fallback": ""}}).json()
+    assert result.get("errors", {}).get("3") is None, result.get("errors")
+    video = result["videos"]["3"]
+    assert (video["metadata"]["provider"], video["metadata"]["model"]) == ("fal", DEFAULT_PRIMARY)
+    assert fake_fal.fake.submits == {DEFAULT_PRIMARY: 1}
+    assert_spec_clip(Path(video["path"]), duration=video["metadata"]["duration"])

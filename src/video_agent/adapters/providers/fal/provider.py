@@ -332,7 +332,7 @@ class FalProvider:
                         key: str, progress: Progress) -> Path:
         url = _video_url(result)
         work = Path(request.work_dir)
-        work.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(work.mkdir, parents=True, exist_ok=True)
         rid = entry.request_id or "request"
         target = work / f"fal_{request.scene}_{request.slot}_{rid[:16]}.mp4"
         last: Exception | None = None
@@ -357,7 +357,7 @@ class FalProvider:
     async def _fetch_to(self, url: str, target: Path) -> None:
         part = target.with_name(target.name + ".part")
         timeout = aiohttp.ClientTimeout(total=self.download_timeout_s, sock_read=30)
-        connector = aiohttp.TCPConnector(ssl=_ssl_context())
+        connector = aiohttp.TCPConnector(ssl=await asyncio.to_thread(_ssl_context))
         try:
             async with aiohttp.ClientSession(timeout=timeout, connector=connector,
                                              trust_env=True) as session, \
@@ -371,23 +371,25 @@ class FalProvider:
                         f"video is {expected} bytes, over the {self.download_max_bytes} limit",
                         kind="download")
                 size = 0
-                with open(part, "wb") as handle:
+                handle = await asyncio.to_thread(open, part, "wb")  # file I/O off the loop
+                try:
                     async for chunk in response.content.iter_chunked(1 << 16):
                         size += len(chunk)
                         if size > self.download_max_bytes:
                             raise ProviderError(
                                 f"video passed the {self.download_max_bytes}-byte limit",
                                 kind="download")
-                        handle.write(chunk)
+                        await asyncio.to_thread(handle.write, chunk)
+                finally:
+                    await asyncio.to_thread(handle.close)
                 if expected is not None and size != expected:
                     raise ProviderError(f"video stopped at {size} of {expected} bytes",
                                         kind="download")
                 if size == 0:
                     raise ProviderError("video is empty", kind="download")
-            os.replace(part, target)
+            await asyncio.to_thread(os.replace, part, target)
         finally:
-            with contextlib.suppress(FileNotFoundError):
-                part.unlink()
+            await asyncio.to_thread(_remove, part)
 
     def _result(self, entry: Entry, path: str, started: float,
                 details: dict[str, Any]) -> GenerationResult:
@@ -400,3 +402,8 @@ class FalProvider:
             path=path, provider=self.name, model=self.model, request_id=entry.request_id,
             provider_args=entry.args or {}, cost=entry.cost,
             elapsed_s=round(time.monotonic() - started, 3), details=details)
+
+
+def _remove(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()

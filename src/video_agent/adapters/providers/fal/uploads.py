@@ -55,10 +55,11 @@ class ImageUploader:
                       *, field: str = "image_url", key: str | None = None) -> tuple[str, str]:
         """(url, how) where how is ``data_uri``, ``cached`` or ``uploaded``."""
         path = Path(image.path)
-        if not path.is_file():
+        size = await asyncio.to_thread(lambda: path.stat().st_size if path.is_file() else None)
+        if size is None:
             raise ProviderError(f"{field}: the verified still {path} is gone", kind="upload",
                                 critical=True, field=field)
-        if path.stat().st_size <= self.data_uri_max_bytes:
+        if size <= self.data_uri_max_bytes:
             return await asyncio.to_thread(data_uri, path), "data_uri"
         host = storage_host()
         async with _lock(image.sha256):
