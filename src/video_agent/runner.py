@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from video_agent.adapters.checkpoints import sqlite_checkpointer
+from video_agent.adapters.checkpoints import open_checkpointer
 from video_agent.context import VideoAgentContext
 from video_agent.graph import build_story_graph
 from video_agent.models import SceneError, SceneVideo
@@ -45,9 +45,14 @@ def thread_config(story_id: str, max_concurrency: int | None = None) -> dict[str
 
 
 async def run_story(story: Story, ctx: VideoAgentContext, *, max_concurrency: int = 2,
-                    on_event: Callable[[Event], None] | None = None) -> StoryRun:
-    """Run (or resume) ``story``; ``on_event`` receives progress and scene-finished events."""
-    async with sqlite_checkpointer(ctx.state_dir) as saver:
+                    on_event: Callable[[Event], None] | None = None,
+                    checkpoints: str | None = None) -> StoryRun:
+    """Run (or resume) ``story``; ``on_event`` receives progress and scene-finished events.
+
+    ``checkpoints`` names the checkpoint store: SQLite under the output folder by default, or
+    a ``postgresql://`` URL.
+    """
+    async with open_checkpointer(checkpoints, ctx.state_dir) as saver:
         graph = build_story_graph(checkpointer=saver)
         config = thread_config(story.story_id, max_concurrency)
         snapshot = await graph.aget_state(config)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from video_agent.adapters.checkpoints import checkpoint_path, sqlite_checkpointer
+from video_agent.adapters.checkpoints import checkpoint_path, open_checkpointer
 from video_agent.adapters.storage import LocalStorage
 from video_agent.adapters.storage.local import check_story_id
 from video_agent.graph import build_story_graph
@@ -16,7 +16,7 @@ def story_ids(out: Path) -> list[str]:
     return LocalStorage(out).stories()
 
 
-async def story_status(out: Path, story_id: str) -> dict[str, Any]:
+async def story_status(out: Path, story_id: str, checkpoints: str | None = None) -> dict[str, Any]:
     """Every scene's status: ``done`` (with version, duration, verdict), ``failed`` (with the
     stage and reason), ``pending`` (in an interrupted run) or ``not_run``."""
     check_story_id(story_id)
@@ -24,8 +24,8 @@ async def story_status(out: Path, story_id: str) -> dict[str, Any]:
     values: dict[str, Any] = {}
     run = "no checkpoint"
     state_dir = Path(out).resolve() / ".state"
-    if checkpoint_path(state_dir).is_file():
-        async with sqlite_checkpointer(state_dir) as saver:
+    if checkpoints or checkpoint_path(state_dir).is_file():
+        async with open_checkpointer(checkpoints, state_dir) as saver:
             snapshot = await build_story_graph(checkpointer=saver).aget_state(
                 thread_config(story_id))
         if snapshot.values:

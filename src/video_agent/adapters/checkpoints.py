@@ -1,4 +1,5 @@
-"""Checkpointers for the CLI and the server: SQLite under the output folder by default.
+"""Checkpointers for the CLI and the server: SQLite under the output folder by default, or
+PostgreSQL (``postgresql://...``) when several workers share stories.
 
 The serializer is strict: it revives only the project's own state models (and LangGraph's safe
 types), so a tampered checkpoint cannot instantiate arbitrary classes.
@@ -10,6 +11,8 @@ import contextlib
 import inspect
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import aiosqlite
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
@@ -39,4 +42,43 @@ async def sqlite_checkpointer(state_dir: Path) -> AsyncIterator[AsyncSqliteSaver
         await conn.execute("PRAGMA synchronous=NORMAL")
         saver = AsyncSqliteSaver(conn, serde=state_serializer())
         await saver.setup()
+        yield saver
+
+
+def describe(url: str | None) -> str:
+    """Where checkpoints go, for messages: never shows a password."""
+    if not url:
+        return "sqlite"
+    parsed = urlsplit(url)
+    host = parsed.hostname or "local socket"
+    return f"{parsed.scheme}://{host}{f':{parsed.port}' if parsed.port else ''}{parsed.path}"
+
+
+@contextlib.asynccontextmanager
+async def open_checkpointer(url: str | None, state_dir: Path) -> AsyncIterator[Any]:
+    """The checkpointer named by ``url``: empty or ``sqlite`` for the SQLite file under
+    ``state_dir``, ``postgresql://...`` for PostgreSQL (tables created if missing)."""
+    if not url or url == "sqlite":
+        async with sqlite_checkpointer(state_dir) as saver:
+            yield saver
+        return
+    scheme = urlsplit(url).scheme
+    if scheme not in ("postgres", "postgresql"):
+        raise ValueError(f"checkpoints: {scheme or url!r} is not supported "
+                         "(use 'sqlite' or a postgresql:// URL)")
+    try:
+        from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+    except ImportError as exc:
+        raise ValueError("checkpoints: PostgreSQL needs the 'postgres' extra "
+                         "(pip install 'video-agent[postgres]')") from exc
+    import psycopg
+
+    async with contextlib.AsyncExitStack() as stack:
+        try:
+            saver = await stack.enter_async_context(
+                AsyncPostgresSaver.from_conn_string(url, serde=state_serializer()))
+            await saver.setup()
+        except psycopg.OperationalError as exc:
+            raise ValueError(f"checkpoints: cannot reach {describe(url)} "
+                             f"({str(exc).splitlines()[0] if str(exc) else exc})") from None
         yield saver

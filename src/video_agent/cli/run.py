@@ -36,6 +36,9 @@ def run(
     resolution: Annotated[str, typer.Option(help="Stored clip size, 16:9.")] = "1024x576",
     max_concurrency: Annotated[int, typer.Option(min=1, help="Scenes in flight at once.")] = 2,
     budget: Annotated[float | None, typer.Option(help="Cost cap for paid providers, USD.")] = None,
+    checkpoints: Annotated[str | None, typer.Option(
+        envvar="VIDEO_AGENT_CHECKPOINTS",
+        help="Checkpoint store: sqlite (under OUT/.state) or a postgresql:// URL.")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log details.")] = False,
 ) -> None:
     """Generate the videos of a story (resuming an interrupted run of it)."""
@@ -88,8 +91,13 @@ def run(
             elif kind == "failed" and key in tasks:
                 bars.update(tasks[key], stage="[red]failed")
 
-        result = asyncio.run(run_story(story, ctx, max_concurrency=max_concurrency,
-                                       on_event=on_event))
+        try:
+            result = asyncio.run(run_story(story, ctx, max_concurrency=max_concurrency,
+                                           on_event=on_event, checkpoints=checkpoints))
+        except ValueError as exc:
+            console.print(f"[red]error:[/] --{exc}" if str(exc).startswith("checkpoints")
+                          else f"[red]error:[/] {exc}")
+            raise typer.Exit(2) from exc
     _print_table(result)
     if result.failed:
         raise typer.Exit(1)
@@ -116,6 +124,9 @@ def _print_table(result: StoryRun) -> None:
 def status(
     story_id: Annotated[str | None, typer.Argument(help="Story id (default: all).")] = None,
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("generated_video"),
+    checkpoints: Annotated[str | None, typer.Option(
+        envvar="VIDEO_AGENT_CHECKPOINTS",
+        help="Checkpoint store: sqlite (under OUT/.state) or a postgresql:// URL.")] = None,
 ) -> None:
     """Show a story's scenes from storage and checkpoints."""
     from video_agent.status import story_ids, story_status
@@ -126,7 +137,7 @@ def status(
         raise typer.Exit(0 if not story_id else 1)
     for sid in ids:
         try:
-            info = asyncio.run(story_status(out, sid))
+            info = asyncio.run(story_status(out, sid, checkpoints))
         except ValueError as exc:
             console.print(f"[red]error:[/] {exc}")
             raise typer.Exit(2) from exc
