@@ -10,7 +10,14 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskID,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from video_agent.adapters.providers.registry import resolve_provider
@@ -72,8 +79,9 @@ def run(
             console.print(f"[red]error:[/] {option}: {exc}")
             raise typer.Exit(2) from exc
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[stage]}"),
-                  TimeElapsedColumn(), console=console, transient=False) as bars:
+    with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
+                  TextColumn("{task.fields[stage]}"), TimeElapsedColumn(), console=console,
+                  transient=False) as bars:
         tasks: dict[str, TaskID] = {}
 
         def on_event(event: Event) -> None:
@@ -105,8 +113,9 @@ def run(
 
 def _print_table(result: StoryRun) -> None:
     table = Table(title=f"story {result.story_id}" + (" (resumed)" if result.resumed else ""))
-    for column in ("scene", "provider", "duration", "verdict", "video / error"):
-        table.add_column(column)
+    for column in ("scene", "provider", "duration", "verdict"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("video / error", overflow="fold")
     for key in result.scenes:
         video, error = result.videos.get(key), result.errors.get(key)
         if video is not None:
