@@ -243,3 +243,22 @@ def test_no_partial_file_is_left_when_the_render_fails(tmp_path: Path,
     with pytest.raises(RuntimeError, match="stop here"):
         render_clip(still, tmp_path / "x.mp4", MotionSpec(duration=4), progress=explode)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_fast_moves_get_motion_blur_along_the_move(still: np.ndarray) -> None:
+    from video_agent.adapters.render.pipeline import plan_render
+
+    plan = plan_render(still, MotionSpec(type="pan", speed="fast", duration=4))
+    assert plan.settings["motion_blur_samples"] == 3
+    mid = plan.frames // 2
+    blurred = plan.frame(mid)[:576].astype(np.float32)
+    sharp = plan.warper.frame([plan.cameras[mid][1]])[:576].astype(np.float32)
+
+    def energy(img: np.ndarray, axis: int) -> float:
+        return float(np.abs(np.diff(img, axis=axis)).mean())
+
+    # smeared horizontally (the pan's direction), hardly at all vertically
+    assert energy(blurred, 1) < 0.9 * energy(sharp, 1)
+    assert energy(blurred, 0) > 0.97 * energy(sharp, 0)
+    slow = plan_render(still, MotionSpec(type="pan", speed="slow", duration=4))
+    assert slow.settings["motion_blur_samples"] == 1

@@ -82,19 +82,23 @@ def _analysis_gray(image: np.ndarray) -> tuple[np.ndarray, float]:
     return gray, factor
 
 
-def detect_faces(gray: np.ndarray) -> list[tuple[float, float, float, float]]:
+def detect_faces(gray: np.ndarray, *, profiles: bool = True,
+                 ) -> list[tuple[float, float, float, float]]:
     """Face boxes (x, y, w, h) normalised to the image, largest first.
 
-    Uses OpenCV's bundled Haar cascades: frontal faces first, profiles when none is frontal.
+    Uses OpenCV's bundled Haar cascades: frontal faces first, then (if ``profiles``) faces in
+    profile when none is frontal.
     """
     h, w = gray.shape[:2]
     eq = cv2.equalizeHist(gray)
     min_side = max(20, int(0.06 * min(h, w)))
     boxes: list[tuple[int, int, int, int]] = []
-    for file, neighbours in (("haarcascade_frontalface_default.xml", 5),
-                             ("haarcascade_profileface.xml", 5)):
+    cascades = ["haarcascade_frontalface_default.xml"]
+    if profiles:
+        cascades.append("haarcascade_profileface.xml")
+    for file in cascades:
         found = _cascade(file).detectMultiScale(
-            eq, scaleFactor=1.1, minNeighbors=neighbours, minSize=(min_side, min_side))
+            eq, scaleFactor=1.1, minNeighbors=5, minSize=(min_side, min_side))
         boxes = [tuple(int(v) for v in b) for b in found]  # type: ignore[misc]
         if boxes:
             break
@@ -164,8 +168,8 @@ def find_focus_points(image: np.ndarray, names: Sequence[str] = ()) -> list[Focu
     for name in wanted:
         point: FocusPoint | None = None
         if is_face_name(name):
-            if faces is None:
-                faces = detect_faces(gray)
+            if faces is None:  # profiles too when the plan asked for a face by name
+                faces = detect_faces(gray, profiles=bool(names))
             if faces:
                 fx, fy, fw, fh = faces[0]
                 lift = 0.2 if "hair" in _words(name) else 0.0  # hair sits above the face
