@@ -11,8 +11,9 @@ from langgraph.runtime import Runtime
 
 from video_agent import telemetry
 from video_agent.context import VideoAgentContext
-from video_agent.models import Attempt, SceneError
-from video_agent.quality import assess_clip
+from video_agent.models import Attempt, SceneError, VideoParams
+from video_agent.quality import QualitySettings, assess_clip
+from video_agent.reasoning import thresholds_for
 from video_agent.state import SceneState, scene_update
 from video_agent.video_agent_node.common import (
     Reporter,
@@ -21,6 +22,19 @@ from video_agent.video_agent_node.common import (
     scene_of,
     storage_of,
 )
+
+
+def gate_for(plan: VideoParams, ctx: VideoAgentContext) -> tuple[QualitySettings, tuple[int, int]]:
+    """The run's quality settings tightened by the plan's own thresholds (the seed's
+    ``quality_thresholds``: minimum resolution, fps and duration), and the size to store at."""
+    thresholds = thresholds_for(plan)
+    settings = ctx.quality if isinstance(ctx.quality, QualitySettings) else QualitySettings()
+    width, height = (int(v) for v in thresholds.min_resolution.split("x"))
+    target = max(ctx.size, (width, height), key=lambda size: size[0] * size[1])
+    # The minimum duration is the plan's own duration, which assess_clip holds the clip to.
+    settings = settings.model_copy(update={"fps": max(settings.fps, thresholds.min_fps),
+                                           "target_size": target})
+    return settings, target
 
 
 @scene_node("assess_quality")
@@ -32,10 +46,11 @@ async def assess_quality(state: SceneState, runtime: Runtime[VideoAgentContext])
     report = Reporter(runtime, state.get("story_id", ""), scene.key, "assess_quality")
     report(0.0, f"checking the {slot} clip")
     work_dir = Path(state.get("work_dir") or await asyncio.to_thread(storage_of(ctx).temp_dir))
+    settings, target = gate_for(state.get("plan") or state["params"], ctx)
     quality = await asyncio.to_thread(
         assess_clip, candidate.path, state["image"].path,
         state.get("fitted") or state["params"],
-        settings=ctx.quality, work_dir=work_dir, target_size=ctx.size)
+        settings=settings, work_dir=work_dir, target_size=target)
     report(1.0, quality.verdict)
     update: dict[str, Any] = {"quality": quality}
     for name, value in quality.metrics.items():

@@ -12,6 +12,7 @@ from langgraph.runtime import Runtime
 from video_agent import telemetry
 from video_agent.context import VideoAgentContext
 from video_agent.models import SceneVideo
+from video_agent.reasoning import thresholds_for
 from video_agent.state import SceneState
 from video_agent.video_agent_node.common import (
     Reporter,
@@ -63,6 +64,7 @@ def build_metadata(state: SceneState) -> dict[str, Any]:
             "reasons": quality.reasons,
             "metrics": quality.metrics,
             "repairs": quality.repairs,
+            "thresholds": thresholds_for(params).model_dump(),
             "probe": probe.model_dump(),
             "original_probe": quality.original_probe.model_dump()
             if quality.original_probe else None,
