@@ -258,8 +258,8 @@ def test_fast_moves_get_motion_blur_along_the_move(still: np.ndarray) -> None:
         return float(np.abs(np.diff(img, axis=axis)).mean())
 
     # smeared horizontally (the pan's direction), much less vertically
-    across = energy(blurred, 1) / energy(sharp, 1)
-    along = energy(blurred, 0) / energy(sharp, 0)
-    assert across < 0.9 and across < along - 0.05, (across, along)
+    along_move = energy(blurred, 1) / energy(sharp, 1)
+    across_move = energy(blurred, 0) / energy(sharp, 0)
+    assert along_move < 0.9 and along_move < across_move - 0.05, (along_move, across_move)
     slow = plan_render(still, MotionSpec(type="pan", speed="slow", duration=4))
     assert slow.settings["motion_blur_samples"] == 1

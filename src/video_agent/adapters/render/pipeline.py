@@ -1,10 +1,11 @@
 """Streaming render: one sub-pixel affine warp per frame, overlapped with the H.264 encode.
 
-The still is converted once to BT.709 limited-range planes (luma at the working size, chroma at
-half of it), downscaled first when the tightest crop of the move allows it.  A worker thread warps
-each frame's planes straight into an I420 block (OpenCV releases the GIL) while the calling thread
-encodes the previous ones (so does PyAV); a small bounded queue between them keeps memory flat in
-the clip's length.
+The still is converted once to BT.709 limited-range planes (luma, and chroma at half its
+resolution), area-downscaled to what the move's tightest crop can show and, in the standard
+preset, bicubic-upsampled 3x; each frame is then one bilinear affine warp per plane.  A worker
+thread warps each frame straight into an I420 block (OpenCV releases the GIL) while the calling
+thread encodes the previous ones (so does PyAV); a small bounded queue between them keeps memory
+flat in the clip's length.
 """
 
 from __future__ import annotations
