@@ -91,3 +91,33 @@ def test_metadata_keeps_the_plan_and_what_the_provider_was_asked(
     assert dropped, "dropping it is a recorded conflict"
     assert meta["generation_params"] == {"guidance_scale": 7.0, "num_inference_steps": 35,
                                          "motion_type": "push_in", "motion_scale": 0.8}
+
+
+def _shift(path: Path, at: float = 0.25) -> tuple[float, float]:
+    """Picture shift (dx, dy) between the first frame and the frame ``at`` of the way in."""
+    import av
+    import cv2
+    import numpy as np
+
+    with av.open(str(path)) as container:
+        frames = [f.to_ndarray(format="gray").astype(np.float32)
+                  for f in container.decode(video=0)]
+    (dx, dy), _ = cv2.phaseCorrelate(frames[0], frames[int(len(frames) * at)])
+    return dx, dy
+
+
+def test_videos_follow_their_plans(example_run: tuple[Path, str]) -> None:
+    out, _ = example_run
+    moves = {}
+    for key in ("2", "3"):
+        meta = json.loads((out / "morning_cafe" / f"scene_{key}" / "metadata.json")
+                          .read_text())["metadata"]
+        moves[key] = (meta["video_params"]["motion"]["type"],
+                      meta["video_params"]["motion"]["direction"],
+                      _shift(out / "morning_cafe" / f"scene_{key}" / "video.mp4"))
+    kind, direction, (dx, dy) = moves["2"]
+    assert (kind, direction) == ("pan", "left_to_right")
+    assert dx < -5 and abs(dy) < abs(dx) / 4, "the camera moves right: the picture moves left"
+    kind, direction, (dx, dy) = moves["3"]
+    assert (kind, direction) == ("tilt", "up")
+    assert dy > 5 and abs(dx) < abs(dy) / 4, "the camera tilts up: the picture moves down"
