@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 import fakefal_fixtures
-from conftest import still, write_story
+from conftest import run_cli, still, write_story
 from video_agent.adapters.providers.fal.endpoints import DEFAULT_FALLBACK, DEFAULT_PRIMARY
 from video_agent.context import VideoAgentContext
 from video_agent.fakefal import DUMMY_KEY, FakeFalServer
@@ -73,3 +73,24 @@ async def test_out_of_gpu_is_critical_and_skips_the_fallback(fake_fal, tmp_path)
     error = run.errors["1"]
     assert error.stage == "generate_primary" and "GPU" in error.message
     assert DEFAULT_FALLBACK not in fake_fal.fake.submits
+
+
+def test_cli_with_fal_hosts_from_fal_clients_own_environment(fake_fal, tmp_path) -> None:
+    """``video-agent run --primary fal:... --fallback local`` with only fal-client's environment
+    variables (hosts, CA, proxy for the upload hosts) and FAL_KEY; the key is written nowhere."""
+    set_scenario(fake_fal, latency_s=0.2)
+    out = tmp_path / "out"
+    env = {**fake_fal.env(), "FAL_HOME_DIR": str(tmp_path / "fal_home")}
+    result = run_cli("run", str(story(tmp_path)), "--out", str(out), "--primary",
+                     f"fal:{DEFAULT_PRIMARY}", "--fallback", "local", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert fake_fal.fake.submits == {DEFAULT_PRIMARY: 1}
+    assert fake_fal.proxied, "uploads reached fal's storage hosts through HTTPS_PROXY"
+    written = [p for p in out.rglob("*") if p.is_file()]
+    assert any(p.name == "checkpoints.sqlite" for p in written)
+    for path in written:
+        assert DUMMY_KEY.encode() not in path.read_bytes(), f"the key leaked into {path}"
+    assert DUMMY_KEY not in result.stdout + result.stderr
+    again = run_cli("run", str(story(tmp_path)), "--out", str(out), "--primary",
+                    f"fal:{DEFAULT_PRIMARY}", "--fallback", "local", env=env)
+    assert again.returncode == 0 and fake_fal.fake.submits == {DEFAULT_PRIMARY: 1}
