@@ -7,6 +7,7 @@ from pathlib import Path
 
 import av
 import numpy as np
+from av.video.reformatter import VideoReformatter
 
 COLOR_SIZE = (64, 36)
 """Width x height of the colour thumbnails used for colour flicker and drift."""
@@ -65,18 +66,21 @@ def decode_for_analysis(path: str | Path, analysis_width: int = 256) -> Analysis
         stream.thread_type = "AUTO"
         time_base = float(stream.time_base or 0) or 1 / 90000
         size: tuple[int, int] | None = None
+        # One reformatter per output keeps its scaler context across frames (a fresh one per
+        # frame costs more than decoding).
+        to_gray, to_color = VideoReformatter(), VideoReformatter()
         try:
             for frame in container.decode(stream):
                 if size is None:
                     width, height = frame.width, frame.height
                     size = analysis_size(width, height, analysis_width)
                 grays.append(
-                    frame.reformat(width=size[0], height=size[1], format="gray",
-                                   interpolation="AREA").to_ndarray()
+                    to_gray.reformat(frame, width=size[0], height=size[1], format="gray",
+                                     interpolation="AREA").to_ndarray()
                 )
                 colors.append(
-                    frame.reformat(width=COLOR_SIZE[0], height=COLOR_SIZE[1], format="rgb24",
-                                   interpolation="AREA").to_ndarray()
+                    to_color.reformat(frame, width=COLOR_SIZE[0], height=COLOR_SIZE[1],
+                                      format="rgb24", interpolation="AREA").to_ndarray()
                 )
                 pts = frame.pts if frame.pts is not None else len(times)
                 times.append(pts * time_base)
