@@ -246,3 +246,23 @@ async def test_langgraph_http_app_loads_by_file_path_with_its_output_folder(
     async with client(getattr(module, attr)) as http:
         listing = (await http.get("/api/stories")).json()
     assert [s["story_id"] for s in listing["stories"]] == ["cafe"]
+
+
+async def test_a_running_story_can_be_cancelled(tmp_path: Path, out: Path) -> None:
+    root = tmp_path / "images"
+    root.mkdir()
+    runner = ScriptedRunner()  # holds the run open until its gate is set
+    app = create_app(out, images_root=root, runner=runner)
+    body = {"story_id": "long", "scenes": [
+        {"scene_number": 1, "scene_content": "x", "image_url": "https://example.org/a.jpg"}]}
+    async with client(app) as http:
+        assert (await http.post("/api/stories/long/cancel")).status_code == 404
+        assert (await http.post("/api/stories", json=body)).status_code == 202
+        await asyncio.sleep(0.05)
+        cancelled = await http.post("/api/stories/long/cancel")
+        assert cancelled.status_code == 202 and cancelled.json()["status"] == "cancelled"
+        status = (await http.get("/api/stories/long")).json()
+        assert not status["running"]
+        again = await http.post("/api/stories/long/cancel")
+        assert again.status_code == 409 and "not running" in again.json()["error"]
+    assert app.state.video_agent.runs.last("long").error == "cancelled"

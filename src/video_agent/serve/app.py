@@ -84,6 +84,7 @@ def create_app(out_dir: Path, *, max_body_bytes: int = DEFAULT_MAX_BODY, max_con
             Route("/api/stories", routes.post_story, methods=["POST"]),
             Route(story, routes.get_story, methods=["GET"]),
             Route(story + "/events", routes.story_events, methods=["GET"]),
+            Route(story + "/cancel", routes.cancel_story, methods=["POST"]),
             Route(scene, routes.get_scene, methods=["GET"]),
             Route(scene + "/video", routes.get_video, methods=["GET"]),
             Route(scene + "/metadata", routes.get_metadata, methods=["GET"]),

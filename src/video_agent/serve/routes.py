@@ -206,6 +206,17 @@ async def rerun_scene(request: Request) -> Response:
     return _start(request, story, [key], [key])
 
 
+async def cancel_story(request: Request) -> Response:
+    story_id = _story_id(request)
+    manager = _manager(request)
+    if not manager.cancel(story_id):
+        if manager.last(story_id) is None:
+            await _status(request, story_id)  # 404 for a story nobody knows
+        raise ApiError(409, f"story {story_id!r} is not running")
+    await manager.wait(story_id)
+    return JSONResponse({"story_id": story_id, "status": "cancelled"}, status_code=202)
+
+
 async def story_events(request: Request) -> Response:
     story_id = _story_id(request)
     manager = _manager(request)

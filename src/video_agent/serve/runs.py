@@ -151,6 +151,15 @@ class RunManager:
         finally:
             self._subscribers.get(story_id, set()).discard(queue)
 
+    def cancel(self, story_id: str) -> bool:
+        """Stop a running story; finished scenes stay stored and the next run resumes the rest
+        from its checkpoint. False if the story is not running."""
+        run = self.running(story_id)
+        if run is None or run.task is None or run.task.done():
+            return False
+        run.task.cancel()
+        return True
+
     async def wait(self, story_id: str) -> None:
         run = self._runs.get(story_id)
         if run is not None and run.task is not None:

@@ -72,6 +72,7 @@ async function refresh() {
   try {
     const info = await getJSON(`/api/stories/${encodeURIComponent(storyId)}`);
     $("#run").textContent = `run: ${info.run}`;
+    $("#cancel").hidden = info.run !== "running";
     for (const [key, scene] of Object.entries(info.scenes)) render(key, scene);
   } catch (err) {
     $("#run").textContent = String(err.message || err);
@@ -99,6 +100,19 @@ function listen() {
   });
   for (const kind of ["started", "planned", "done", "failed", "finished"]) {
     source.addEventListener(kind, () => refresh());
+  }
+}
+
+async function cancelRun() {
+  const button = $("#cancel");
+  button.disabled = true;
+  try {
+    await getJSON(`/api/stories/${encodeURIComponent(storyId)}/cancel`, { method: "POST" });
+  } catch (err) {
+    $("#run").textContent = `cancel refused: ${err.message || err}`;
+  } finally {
+    button.disabled = false;
+    refresh();
   }
 }
 
@@ -189,5 +203,7 @@ $("#story").addEventListener("change", (e) => {
   history.replaceState(null, "", url);
   choose(e.target.value);
 });
+
+$("#cancel").addEventListener("click", cancelRun);
 
 loadStories().then(choose).catch((err) => { $("#run").textContent = String(err); });
