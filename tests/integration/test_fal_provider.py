@@ -210,6 +210,18 @@ def test_upload_once_per_content_hash_across_provider_instances(fake_fal, tmp_pa
     assert fake_fal.fake.counts["uploads"] == 2
 
 
+def test_an_expired_upload_is_uploaded_again_and_resubmitted_once(fake_fal, tmp_path) -> None:
+    set_scenario(fake_fal, latency_s=0.05, **SMALL)
+    shared = make_still(tmp_path / "a.png")
+    asyncio.run(provider(tmp_path).generate(make_request(shared, tmp_path, scene="1"), Events()))
+    fake_fal.call(fake_fal.fake.files.clear)  # fal's storage no longer has the still
+    result = asyncio.run(provider(tmp_path).generate(
+        make_request(shared, tmp_path, scene="2"), Events()))
+    assert result.details["image_upload"] == "uploaded" and "reuploaded_after" in result.details
+    assert fake_fal.fake.counts["uploads"] == 2
+    assert fake_fal.fake.submits[DEFAULT_PRIMARY] == 3  # scene 1, the refused one, the retry
+
+
 def test_small_stills_can_go_inline_as_data_uris(fake_fal, still, tmp_path) -> None:
     set_scenario(fake_fal, latency_s=0.05, **SMALL)
     prov = provider(tmp_path, data_uri_max_bytes=10_000_000)

@@ -193,6 +193,10 @@ class Ledger:
             return None
         return str(row["url"])
 
+    def forget_upload(self, sha256: str, host: str) -> None:
+        with self._db(write=True) as con:
+            con.execute("DELETE FROM uploads WHERE sha256=? AND host=?", (sha256, host))
+
     def remember_upload(self, sha256: str, host: str, url: str) -> None:
         with self._db(write=True) as con:
             con.execute("INSERT OR REPLACE INTO uploads(sha256, host, url, at) VALUES (?,?,?,?)",

@@ -35,7 +35,7 @@ from video_agent.adapters.providers.fal.mapping import (
     map_arguments,
     public_args,
 )
-from video_agent.adapters.providers.fal.uploads import ImageUploader
+from video_agent.adapters.providers.fal.uploads import ImageUploader, storage_host
 from video_agent.models import GenerationRequest, GenerationResult
 
 _Loop = asyncio.AbstractEventLoop
@@ -149,7 +149,7 @@ class FalProvider:
         details: dict[str, Any] = {"endpoint": ep.id, "resumed": False}
 
         if entry and entry.status == states.DOWNLOADED and entry.video_path \
-                and Path(entry.video_path).is_file():
+                and await asyncio.to_thread(Path(entry.video_path).is_file):
             progress(1.0, f"fal {ep.id}: clip already downloaded (request {entry.request_id})")
             details.update(resumed=True, reused_download=True)
             return self._result(entry, entry.video_path, started, details)
@@ -166,8 +166,19 @@ class FalProvider:
                 async with endpoint_slots(ep.id, ep.max_concurrency):
                     result = await self._follow(handle, lkey, key, progress, deadline, details)
         else:
-            result = await self._submit_and_follow(client, request, lkey, args_hash, key,
-                                                          progress, started, deadline, details)
+            try:
+                result = await self._submit_and_follow(client, request, lkey, args_hash, key,
+                                                       progress, started, deadline, details)
+            except ProviderError as exc:
+                if exc.kind != "invalid_image" or details.get("image_upload") != "cached":
+                    raise
+                # fal could not load the still from an earlier upload (stored files expire):
+                # upload it afresh and submit once more.
+                await asyncio.to_thread(self.ledger.forget_upload, request.image.sha256,
+                                        storage_host())
+                details["reuploaded_after"] = str(exc)
+                result = await self._submit_and_follow(client, request, lkey, args_hash, key,
+                                                       progress, started, deadline, details)
         entry = await asyncio.to_thread(self.ledger.get, lkey)
         assert entry is not None and entry.request_id
         path = await self._download(result, request, entry, key, progress)
