@@ -208,6 +208,29 @@ class _Warper:
         return pack_i420(luma.astype(np.uint8), chroma.astype(np.uint8))
 
 
+class _Call(threading.Thread):
+    """Run one function in a thread and hand back its result or exception."""
+
+    def __init__(self, fn: Callable[..., Any], *args: Any) -> None:
+        super().__init__(name="render-focus", daemon=True)
+        self._fn, self._args = fn, args
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self.start()
+
+    def run(self) -> None:
+        try:
+            self._value = self._fn(*self._args)
+        except BaseException as exc:
+            self._error = exc
+
+    def result(self) -> Any:
+        self.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
 def frame_cameras(traj: Trajectory, frames: int, samples: int) -> list[list[Camera]]:
     """Cameras of every frame: one, or ``samples`` spread over the shutter for motion blur."""
     if frames <= 1:
@@ -253,17 +276,28 @@ def plan_render(image: str | Path | np.ndarray, motion: MotionSpec, *,
     cfg = PRESETS[preset]
     rgb = load_rgb(image)
     src_h, src_w = rgb.shape[:2]
-    focus = find_focus_points(rgb, motion.focus_points)
     frames = max(1, round(motion.duration * fps))
-    traj = plan_trajectory(
-        motion.type, src_size=(src_w, src_h), out_size=size, duration=motion.duration,
-        speed=motion.speed, direction=motion.direction, easing=motion.easing,
-        motion_scale=motion_scale, focus=[(p.x, p.y) for p in focus])
     samples = cfg.motion_blur_samples if motion.speed == "fast" and motion.type != "static" else 1
-    cams = frame_cameras(traj, frames, samples)
-    narrowest = min(c.width for group in cams for c in group)
-    scale = min(1.0, size[0] / narrowest)
+
+    def cameras(focus: list[tuple[float, float]]) -> tuple[Trajectory, list[list[Camera]]]:
+        traj = plan_trajectory(
+            motion.type, src_size=(src_w, src_h), out_size=size, duration=motion.duration,
+            speed=motion.speed, direction=motion.direction, easing=motion.easing,
+            motion_scale=motion_scale, focus=focus)
+        return traj, frame_cameras(traj, frames, samples)
+
+    def scale_for(cams: list[list[Camera]]) -> float:
+        return min(1.0, size[0] / min(c.width for group in cams for c in group))
+
+    # Crop widths do not depend on where the subject is, so the source planes are prepared
+    # (for a provisional centred move) while the focus points are being found.
+    finder = _Call(find_focus_points, rgb, motion.focus_points)
+    scale = scale_for(cameras([(0.5, 0.5)])[1])
     warper = _Warper(rgb, scale, size, cfg.oversample)
+    focus = finder.result()
+    traj, cams = cameras([(p.x, p.y) for p in focus])
+    if scale_for(cams) > scale + 1e-9:  # tighter than planned (only if clamping differs)
+        warper = _Warper(rgb, scale_for(cams), size, cfg.oversample)
     encode = EncodeSettings(fps=fps, preset=cfg.x264_preset)
     settings = {
         "preset": preset, "size": f"{size[0]}x{size[1]}", "fps": fps,
