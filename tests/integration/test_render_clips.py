@@ -263,3 +263,20 @@ def test_fast_moves_get_motion_blur_along_the_move(still: np.ndarray) -> None:
     assert along_move < 0.9 and along_move < across_move - 0.05, (along_move, across_move)
     slow = plan_render(still, MotionSpec(type="pan", speed="slow", duration=4))
     assert slow.settings["motion_blur_samples"] == 1
+
+
+def test_stills_are_read_upright_whatever_their_format(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from video_agent.adapters.render import load_rgb
+
+    img = np.zeros((100, 200, 3), np.uint8)
+    img[:, :100] = (255, 0, 0)  # red on the left
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored sideways: display rotated 90 degrees clockwise
+    Image.fromarray(img).save(tmp_path / "sideways.jpg", exif=exif.tobytes(), quality=95)
+    Image.fromarray(img).save(tmp_path / "still.gif")  # a format OpenCV does not read
+    upright = load_rgb(tmp_path / "sideways.jpg")
+    assert upright.shape == (200, 100, 3)
+    assert upright[20, 50, 0] > 200 and upright[180, 50, 0] < 60  # red now on top
+    assert load_rgb(tmp_path / "still.gif").shape == (100, 200, 3)

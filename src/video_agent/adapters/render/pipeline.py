@@ -98,6 +98,7 @@ class RenderReport:
 
 def load_rgb(image: str | Path | np.ndarray) -> np.ndarray:
     """The still as a contiguous RGB uint8 array (EXIF orientation applied for files)."""
+    decoded: np.ndarray | None = None
     if isinstance(image, np.ndarray):
         arr = image
         if arr.dtype != np.uint8:
@@ -110,6 +111,13 @@ def load_rgb(image: str | Path | np.ndarray) -> np.ndarray:
             raise RenderError(f"image: array shape {arr.shape} is not (H, W[, 3|4])",
                               field="image")
     else:
+        if not Path(image).is_file():
+            raise RenderError(f"image: {image} does not exist", field="image")
+        # OpenCV decodes the common formats (EXIF orientation applied) fastest; Pillow the rest
+        decoded = cv2.imread(str(image), cv2.IMREAD_COLOR)
+        if decoded is not None:
+            arr = cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB)
+    if not isinstance(image, np.ndarray) and decoded is None:
         try:
             with Image.open(image) as img:
                 arr = np.asarray(ImageOps.exif_transpose(img).convert("RGB"))
