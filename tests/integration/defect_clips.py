@@ -144,6 +144,13 @@ def _freeze(frames: Iterator[np.ndarray], start: int, count: int) -> Iterator[np
         yield held if held is not None and start <= i < start + count else img
 
 
+def _recolour_from(frames: Iterator[np.ndarray], at: int) -> Iterator[np.ndarray]:
+    """Same picture, other colours from frame ``at`` on (red and blue swapped): a cut that
+    keeps the structure, so only the colour check can see it."""
+    for i, img in enumerate(frames):
+        yield np.ascontiguousarray(img[..., ::-1]) if i >= at else img
+
+
 def _flicker(frames: Iterator[np.ndarray], amount: float) -> Iterator[np.ndarray]:
     for i, img in enumerate(frames):
         gain = 1.0 + (amount if i % 2 else -amount)
@@ -222,6 +229,8 @@ DEFECTS: list[Defect] = [
            "frozen", "frozen_max_s"),
     Defect("hard_cut", lambda p: write_clip(p, _cut(_pan(), pan_frames(_other(), _n()), 50)),
            "fail", "cut", "cuts"),
+    Defect("colour_cut", lambda p: write_clip(p, _recolour_from(_pan(), 50)), "fail",
+           "colour histogram jump", "max_colour_jump"),
     Defect("jittery_move", lambda p: write_clip(p, _pan(integer_steps=True)), "fail",
            "jitter", "jitter_px"),
     Defect("flicker", lambda p: write_clip(p, _flicker(_pan(), 0.05)), "fail", "flicker",

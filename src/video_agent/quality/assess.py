@@ -66,16 +66,25 @@ def measure(frames: AnalysisFrames, source_gray: np.ndarray | None,
     dark = black | blank
     correlation = m.structural_correlation(gray)
     pair_dark = dark[1:] | dark[:-1] if n > 1 else np.zeros(0, bool)
-    cut = (correlation < s.cut_correlation) & ~pair_dark
+    jumps = m.colour_jumps(frames.color)
+    structural_cut = (correlation < s.cut_correlation) & ~pair_dark
+    colour_cut = (jumps > s.cut_colour_distance) & ~pair_dark & ~structural_cut
+    cut = structural_cut | colour_cut
     out["cuts"] = float(cut.sum())
+    out["max_colour_jump"] = round(float(jumps[~pair_dark].max()), 4) if (~pair_dark).any() else 0.0
     out["min_correlation"] = (
         round(float(correlation[~pair_dark].min()), 4) if (~pair_dark).any() else 1.0
     )
     if cut.sum() > s.max_cuts:
-        idx = np.flatnonzero(cut) + 1
-        reasons.append(f"{len(idx)} abrupt cut{'s' if len(idx) > 1 else ''} at "
-                       f"{m.runs_text(idx, times)} (structural correlation "
-                       f"{correlation[idx - 1].min():.2f} < {s.cut_correlation})")
+        for mask, why in (
+                (structural_cut, lambda i: f"structural correlation "
+                                           f"{correlation[i].min():.2f} < {s.cut_correlation}"),
+                (colour_cut, lambda i: f"colour histogram jump {jumps[i].max():.2f} > "
+                                       f"{s.cut_colour_distance}")):
+            if mask.any():
+                idx = np.flatnonzero(mask) + 1
+                reasons.append(f"{len(idx)} abrupt cut{'s' if len(idx) > 1 else ''} at "
+                               f"{m.runs_text(idx, times)} ({why(idx - 1)})")
 
     skip = pair_dark | cut
     motion = m.motion(gray, times, frames.scale, skip=skip)

@@ -6,6 +6,7 @@ Pixel distances are expressed in pixels of a 1024-wide frame whatever the analys
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import cv2
@@ -299,6 +300,20 @@ def structural_correlation(gray: np.ndarray, size: tuple[int, int] = (64, 36)) -
     num = (flat[1:] * flat[:-1]).sum(axis=1)
     den = norms[1:] * norms[:-1]
     return np.where(den > 1e-6, num / np.maximum(den, 1e-6), 1.0)
+
+
+def colour_jumps(color: np.ndarray) -> np.ndarray:
+    """Bhattacharyya distance between hue-saturation histograms of neighbouring colour
+    thumbnails (length n-1): 0 for the same colours, 1 for disjoint ones."""
+    if color.shape[0] < 2:
+        return np.zeros(0)
+    hists = []
+    for thumb in color:
+        hsv = cv2.cvtColor(thumb, cv2.COLOR_RGB2HSV)
+        hist = cv2.calcHist([hsv], [0, 1], None, [16, 4], [0, 180, 0, 256])
+        hists.append(cv2.normalize(hist, hist, 1, 0, cv2.NORM_L1))
+    return np.array([cv2.compareHist(a, b, cv2.HISTCMP_BHATTACHARYYA)
+                     for a, b in itertools.pairwise(hists)])
 
 
 def lab_means(color: np.ndarray) -> np.ndarray:

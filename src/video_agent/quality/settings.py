@@ -104,6 +104,11 @@ class QualitySettings(BaseModel):
         default=0.5,
         description="Structural correlation of neighbouring frames below which a cut is seen.",
     )
+    cut_colour_distance: float = Field(
+        default=0.3, ge=0, le=1,
+        description="Colour-histogram (Bhattacharyya) distance of neighbouring frames above "
+                    "which a cut is seen, even when the picture's structure stays alike.",
+    )
     max_cuts: int = Field(default=0, description="Abrupt cuts allowed in one clip.")
     max_drift_luma: float = Field(
         default=45.0, description="Largest mean luma change from first to last frame (0-255)."
