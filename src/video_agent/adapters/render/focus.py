@@ -21,6 +21,10 @@ Method = Literal["face", "saliency", "horizon", "thirds"]
 FACE_WORDS = frozenset({
     "face", "faces", "eye", "eyes", "expression", "smile", "portrait", "head", "hair",
     "person", "character", "people", "gaze", "look", "subject",
+    # people a scene names by role
+    "man", "woman", "girl", "boy", "child", "kid", "barista", "waiter", "waitress", "chef",
+    "actor", "actress", "hero", "heroine", "speaker", "narrator", "friend", "friends",
+    "stranger", "astronaut", "driver", "pilot", "protagonist",
 })
 HORIZON_WORDS = frozenset({"horizon", "skyline", "sunset", "sunrise", "sea", "ocean"})
 ANALYSIS_SIDE = 480

@@ -261,6 +261,9 @@ def plan_trajectory(
         return cam(other, start, width), cam(other, end, width)
 
     if motion == "static":
+        # An eased breath would come to rest at both ends and read as frozen frames; the hold
+        # breathes at one even, barely visible pace instead.
+        easing = "linear"
         breath = 1.0 + BREATHING_ZOOM * (1.0 + scale)
         keys = [cam(src_w / 2, src_h / 2, cover), cam(src_w / 2, src_h / 2, cover / breath)]
     elif motion in ("push_in", "pull_out"):
