@@ -102,7 +102,7 @@ def detect_faces(gray: np.ndarray, *, profiles: bool = True,
         cascades.append("haarcascade_profileface.xml")
     for file in cascades:
         found = _cascade(file).detectMultiScale(
-            eq, scaleFactor=1.1, minNeighbors=5, minSize=(min_side, min_side))
+            eq, scaleFactor=1.15, minNeighbors=4, minSize=(min_side, min_side))
         boxes = [tuple(int(v) for v in b) for b in found]  # type: ignore[misc]
         if boxes:
             break
