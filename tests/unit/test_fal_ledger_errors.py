@@ -122,3 +122,29 @@ def test_missing_key_is_reported_by_generate_not_construction(
     with pytest.raises(ProviderError) as info:
         asyncio.run(provider.generate(request, lambda f, m: None))
     assert (info.value.kind, info.value.critical) == ("missing_key", False)
+
+
+def _first_use(path: str, n: int) -> None:
+    ledger = Ledger(Path(path))
+    for i in range(n):
+        ledger.remember_upload(f"sha{i}", "host", f"https://files/{i}")
+        assert ledger.upload_url(f"sha{i}", "host", 3600) == f"https://files/{i}"
+
+
+def test_first_use_from_many_threads_and_processes_at_once(tmp_path: Path) -> None:
+    """A fresh ledger used by several scenes (threads) and processes at the same moment: every
+    write is kept and readable, and nobody fails while another sets the file up."""
+    import multiprocessing
+    from concurrent.futures import ThreadPoolExecutor
+
+    for round_ in range(3):
+        state = tmp_path / f"round{round_}"
+        context = multiprocessing.get_context("spawn")
+        procs = [context.Process(target=_first_use, args=(str(state), 5)) for _ in range(3)]
+        for proc in procs:
+            proc.start()
+        with ThreadPoolExecutor(6) as pool:
+            list(pool.map(_first_use, [str(state)] * 6, [5] * 6))
+        for proc in procs:
+            proc.join(60)
+            assert proc.exitcode == 0

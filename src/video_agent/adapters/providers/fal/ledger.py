@@ -16,6 +16,7 @@ import contextlib
 import hashlib
 import json
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -71,6 +72,9 @@ class Entry:
     submits: int
 
 
+_SETUP_LOCK = threading.Lock()
+
+
 class Ledger:
     """The request ledger in ``<state_dir>/fal_ledger.sqlite3`` (safe across processes)."""
 
@@ -78,18 +82,36 @@ class Ledger:
         self.path = Path(state_dir) / LEDGER_FILE
         self._ready = False
 
+    def _setup(self) -> None:
+        """Create the file, switch it to WAL (a setting the file keeps) and create the tables,
+        once per ledger. Switching the journal mode does not wait for a busy database, so a
+        first use racing another connection (another scene, another process) retries."""
+        with _SETUP_LOCK:
+            if self._ready:
+                return
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            for attempt in range(100):
+                con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+                try:
+                    con.execute("PRAGMA journal_mode=WAL")
+                    con.executescript(_SCHEMA)
+                    break
+                except sqlite3.OperationalError as exc:
+                    if "locked" not in str(exc) or attempt == 99:
+                        raise
+                finally:
+                    con.close()
+                time.sleep(0.05)
+            self._ready = True
+
     @contextlib.contextmanager
     def _db(self, *, write: bool = False) -> Iterator[sqlite3.Connection]:
         if not self._ready:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._setup()
         con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         try:
             con.row_factory = sqlite3.Row
-            con.execute("PRAGMA journal_mode=WAL")
             con.execute("PRAGMA synchronous=FULL")
-            if not self._ready:
-                con.executescript(_SCHEMA)
-                self._ready = True
             if write:
                 con.execute("BEGIN IMMEDIATE")
                 try:
