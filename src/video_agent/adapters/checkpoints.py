@@ -7,8 +7,10 @@ types), so a tampered checkpoint cannot instantiate arbitrary classes.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import inspect
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,24 @@ def state_serializer() -> JsonPlusSerializer:
     return JsonPlusSerializer(allowed_msgpack_modules=allowed)
 
 
+async def _use_wal(conn: aiosqlite.Connection) -> None:
+    """Switch the file to WAL once (the file keeps it). Switching does not wait for a busy
+    database, so while a run writes, a reader (``status``, the server) only checks the mode."""
+    for _ in range(100):
+        async with conn.execute("PRAGMA journal_mode") as cursor:
+            row = await cursor.fetchone()
+        if row and str(row[0]).lower() == "wal":
+            return
+        try:
+            await conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc):
+                raise
+            await asyncio.sleep(0.05)
+    raise sqlite3.OperationalError("checkpoints: could not switch the database to WAL")
+
+
 def checkpoint_path(state_dir: Path) -> Path:
     return state_dir / "checkpoints.sqlite"
 
@@ -37,8 +57,8 @@ def checkpoint_path(state_dir: Path) -> Path:
 async def sqlite_checkpointer(state_dir: Path) -> AsyncIterator[AsyncSqliteSaver]:
     """An ``AsyncSqliteSaver`` on ``<state_dir>/checkpoints.sqlite`` (created if missing)."""
     state_dir.mkdir(parents=True, exist_ok=True)
-    async with aiosqlite.connect(checkpoint_path(state_dir)) as conn:
-        await conn.execute("PRAGMA journal_mode=WAL")
+    async with aiosqlite.connect(checkpoint_path(state_dir), timeout=30) as conn:
+        await _use_wal(conn)
         await conn.execute("PRAGMA synchronous=NORMAL")
         saver = AsyncSqliteSaver(conn, serde=state_serializer())
         await saver.setup()
