@@ -112,3 +112,6 @@ def test_cli_exit_code_reports_failed_scenes(tmp_path: Path) -> None:
     assert wrong.returncode == 2 and "--primary" in wrong.stderr
     small = run_cli("run", str(story_file), "--resolution", "640x360")
     assert small.returncode == 2 and "--resolution" in small.stderr
+    unknown = run_cli("status", "nope", "--out", str(tmp_path / "out"))
+    assert unknown.returncode == 1 and "no story 'nope'" in unknown.stderr
+    assert "exitcode" in unknown.stderr, "the error lists the stories there are"

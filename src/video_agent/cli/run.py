@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -111,6 +112,19 @@ def run(
         raise typer.Exit(1)
 
 
+def _out() -> Console:
+    """Standard output; wide enough for whole paths when it is a file or a pipe."""
+    return Console() if sys.stdout.isatty() else Console(width=200)
+
+
+def _shown(path: str) -> str:
+    """A path as short as it can be said: relative to the working folder when inside it."""
+    try:
+        return str(Path(path).relative_to(Path.cwd()))
+    except ValueError:
+        return path
+
+
 def _print_table(result: StoryRun) -> None:
     table = Table(title=f"story {result.story_id}" + (" (resumed)" if result.resumed else ""))
     for column in ("scene", "provider", "duration", "verdict"):
@@ -122,11 +136,12 @@ def _print_table(result: StoryRun) -> None:
             meta = video.metadata
             table.add_row(key, f"{meta.get('provider')}:{meta.get('model')}",
                           f"{meta.get('duration', 0):.2f} s",
-                          str((meta.get("quality") or {}).get("verdict", "")), video.path)
+                          str((meta.get("quality") or {}).get("verdict", "")),
+                          _shown(video.path))
         else:
             table.add_row(key, "", "", "[red]failed",
                           f"{error.stage}: {error.message}" if error else "not run")
-    Console().print(table)
+    _out().print(table)
 
 
 @app.command()
@@ -150,6 +165,10 @@ def status(
         except ValueError as exc:
             console.print(f"[red]error:[/] {exc}")
             raise typer.Exit(2) from exc
+        if not info["scenes"]:
+            console.print(f"[red]error:[/] no story {sid!r} under {out} (stories: "
+                          f"{', '.join(story_ids(out)) or 'none'})")
+            raise typer.Exit(1)
         table = Table(title=f"story {sid}: {info['run']}")
         for column in ("scene", "status", "version", "duration", "verdict", "detail"):
             table.add_column(column)
@@ -157,4 +176,4 @@ def status(
             table.add_row(key, scene["status"], str(scene.get("version") or ""),
                           f"{scene['duration']:.2f} s" if scene.get("duration") else "",
                           scene.get("verdict") or "", scene.get("detail") or "")
-        Console().print(table)
+        _out().print(table)
