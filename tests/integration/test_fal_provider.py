@@ -58,6 +58,17 @@ def set_scenario(server: FakeFalServer, endpoint: str = "*", **fields: Any) -> N
     server.call(lambda: server.fake.set_scenario(endpoint, **fields))
 
 
+async def start_then_abandon(prov: FalProvider, request: Any, ledger: Ledger) -> str:
+    """Start a generation, cancel it once its request id is recorded; return that id."""
+    task = asyncio.create_task(prov.generate(request, Events()))
+    while not (entries := ledger.entries()) or not entries[0].request_id:
+        await asyncio.sleep(0.02)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    return entries[0].request_id
+
+
 @pytest.fixture
 def still(tmp_path: Path):
     return make_still(tmp_path / "still.png")
@@ -236,16 +247,8 @@ def test_cancelled_wait_resumes_the_same_request(fake_fal, still, tmp_path) -> N
     request = make_request(still, tmp_path)
     ledger = Ledger(tmp_path / ".state")
 
-    async def start_then_abandon() -> str:
-        task = asyncio.create_task(provider(tmp_path).generate(request, Events()))
-        while not (entries := ledger.entries()) or not entries[0].request_id:
-            await asyncio.sleep(0.02)
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-        return entries[0].request_id
 
-    request_id = asyncio.run(start_then_abandon())
+    request_id = asyncio.run(start_then_abandon(provider(tmp_path), request, ledger))
     events = Events()
     result = asyncio.run(provider(tmp_path).generate(request, events))
     assert result.request_id == request_id and result.details["resumed"]
@@ -330,15 +333,7 @@ def test_a_request_fal_no_longer_knows_is_submitted_afresh_next_time(fake_fal, s
     request = make_request(still, tmp_path)
     ledger = Ledger(tmp_path / ".state")
 
-    async def start_then_abandon() -> None:
-        task = asyncio.create_task(provider(tmp_path).generate(request, Events()))
-        while not (entries := ledger.entries()) or not entries[0].request_id:
-            await asyncio.sleep(0.02)
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-
-    asyncio.run(start_then_abandon())
+    asyncio.run(start_then_abandon(provider(tmp_path), request, ledger))
     fake_fal.call(fake_fal.fake.requests.clear)  # the queue forgot every request
     set_scenario(fake_fal, latency_s=0.05, **SMALL)
     with pytest.raises(ProviderError) as info:
