@@ -18,7 +18,7 @@ from langgraph.types import Send
 
 from video_agent.context import VideoAgentContext
 from video_agent.models import NarrationTiming, SceneContext, SceneVideo
-from video_agent.state import SceneInput, SceneOutput, SceneState, StoryState
+from video_agent.state import SceneInput, SceneOutput, SceneState, StoryState, scene_order
 from video_agent.video_agent_node import (
     analyze_context,
     assess_quality,
@@ -73,7 +73,7 @@ def scenes_to_generate(state: StoryState, ctx: VideoAgentContext) -> tuple[list[
     forced = {str(s) for s in ctx.force_scenes}
     pending: list[str] = []
     kept: dict[str, SceneVideo] = {}
-    for key in sorted(state.get("scenes") or {}, key=_scene_order):
+    for key in sorted(state.get("scenes") or {}, key=scene_order):
         if only and key not in only:
             continue
         current = storage.current(story_id, key) if story_id else None
@@ -82,10 +82,6 @@ def scenes_to_generate(state: StoryState, ctx: VideoAgentContext) -> tuple[list[
         else:
             pending.append(key)
     return pending, kept
-
-
-def _scene_order(key: str) -> tuple[int, str]:
-    return (int(key), key) if key.isdigit() else (1 << 30, key)
 
 
 async def prepare_story(state: StoryRunState,
@@ -104,7 +100,7 @@ def scene_sends(state: StoryState, keys: list[str] | None = None,
     scenes = state.get("scenes") or {}
     narration = state.get("narration") or {}
     sends = []
-    for key in keys if keys is not None else sorted(scenes, key=_scene_order):
+    for key in keys if keys is not None else sorted(scenes, key=scene_order):
         payload: SceneInput = {"story_id": state.get("story_id", ""), "scene": scenes[key],
                                "narration": narration.get(key)}
         sends.append(Send(node, payload))
@@ -134,7 +130,7 @@ async def summarize_story(state: StoryRunState,
                   if key in videos else
                   {"status": "failed", **errors[key].model_dump()} if key in errors else
                   {"status": "not_run"})
-            for key in sorted(state.get("scenes") or {}, key=_scene_order)
+            for key in sorted(state.get("scenes") or {}, key=scene_order)
         },
         "planned_durations": state.get("planned_durations") or {},
     }

@@ -17,6 +17,7 @@ from video_agent.adapters.checkpoints import open_checkpointer
 from video_agent.context import VideoAgentContext
 from video_agent.graph import build_story_graph
 from video_agent.models import SceneError, SceneVideo
+from video_agent.state import scene_order
 from video_agent.story import Story
 
 log = logging.getLogger("video_agent")
@@ -83,4 +84,4 @@ async def run_story(story: Story, ctx: VideoAgentContext, *, max_concurrency: in
     return StoryRun(story_id=story.story_id, resumed=resumed,
                     videos=dict(final.get("videos") or {}),
                     errors=dict(final.get("errors") or {}),
-                    scenes=sorted(scenes, key=lambda k: (len(k), k)))
+                    scenes=sorted(scenes, key=scene_order))

@@ -104,6 +104,11 @@ class SceneState(SceneInput, SceneOutput, total=False):
     timings: Annotated[dict[str, float], keep_tombstones]
 
 
+def scene_order(key: str) -> tuple[int, str]:
+    """Sort key for scene keys: numerically ("2" before "10"), anything else last."""
+    return (int(key), key) if key.isdigit() else (1 << 30, key)
+
+
 def scene_update(scene: str, **maps: Any) -> dict[str, dict[str, Any]]:
     """Build a per-scene update: ``scene_update("5", errors=e)`` -> ``{"errors": {"5": e}}``."""
     return {name: {scene: value} for name, value in maps.items()}

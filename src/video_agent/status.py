@@ -10,6 +10,7 @@ from video_agent.adapters.storage import LocalStorage
 from video_agent.adapters.storage.local import check_story_id
 from video_agent.graph import build_story_graph
 from video_agent.runner import thread_config
+from video_agent.state import scene_order
 
 
 def story_ids(out: Path) -> list[str]:
@@ -35,7 +36,7 @@ async def story_status(out: Path, story_id: str, checkpoints: str | None = None)
     errors = values.get("errors") or {}
     pending = set(values.get("pending") or []) if run.startswith("interrupted") else set()
     scenes: dict[str, Any] = {}
-    for key in sorted(keys, key=lambda k: (len(k), k)):
+    for key in sorted(keys, key=scene_order):
         video = storage.current(story_id, key)
         if key in errors:
             error = errors[key]

@@ -91,7 +91,8 @@ def _absolute_image(item: dict[str, Any], base_dir: Path | None) -> dict[str, An
         return item
     for name in ("image_path", "image_url"):
         value = item.get(name)
-        if isinstance(value, str) and value and not urlparse(value).scheme[1:]:
+        # only plain paths: no URL scheme (a one-letter "scheme" is a Windows drive)
+        if isinstance(value, str) and value and len(urlparse(value).scheme) <= 1:
             candidate = Path(value).expanduser()
             if not candidate.is_absolute():
                 item[name] = str((base_dir / candidate).resolve())
