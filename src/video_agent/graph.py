@@ -1,8 +1,8 @@
 """The Video Agent subgraph and the story graph that fans it out over a story's scenes.
 
-``video_agent_graph`` and ``story_graph`` are compiled without a checkpointer for
-``langgraph.json`` (the LangGraph server brings its own); the CLI compiles the story graph with a
-SQLite checkpointer through ``build_story_graph``.
+``studio.py`` compiles both without a checkpointer for ``langgraph.json`` (the LangGraph server
+brings its own); the CLI compiles the story graph with its checkpointer through
+``build_story_graph``.
 """
 
 from __future__ import annotations
@@ -160,6 +160,3 @@ def story_input(story_id: str, scenes: list[SceneContext],
     return {"story_id": story_id, "scenes": {s.key: s for s in scenes},
             "narration": dict(narration or {})}
 
-
-video_agent_graph = build_video_agent_graph()
-story_graph = build_story_graph()

@@ -1,6 +1,9 @@
 """The compiled graphs have exactly the design card's shape (what Studio draws)."""
 
-from video_agent.graph import story_graph, video_agent_graph
+from video_agent.graph import build_story_graph, build_video_agent_graph
+
+video_agent_graph = build_video_agent_graph()
+story_graph = build_story_graph()
 
 NODES = {"analyze_context", "reason_motion", "generate_primary", "assess_quality",
          "generate_fallback", "store"}
