@@ -43,11 +43,12 @@ def build_video_agent_graph(checkpointer: Any = None) -> CompiledStateGraph:
     graph.add_node("store", store)
 
     graph.add_edge(START, "analyze_context")
-    graph.add_conditional_edges("analyze_context", routing.after_analyze)
-    graph.add_conditional_edges("reason_motion", routing.after_reason)
-    graph.add_conditional_edges("generate_primary", routing.after_primary)
-    graph.add_conditional_edges("assess_quality", routing.after_assess)
-    graph.add_conditional_edges("generate_fallback", routing.after_fallback)
+    for node, router in (("analyze_context", routing.after_analyze),
+                         ("reason_motion", routing.after_reason),
+                         ("generate_primary", routing.after_primary),
+                         ("assess_quality", routing.after_assess),
+                         ("generate_fallback", routing.after_fallback)):
+        graph.add_conditional_edges(node, router, routing.PATHS[node])
     graph.add_edge("store", END)
     return graph.compile(checkpointer=checkpointer, name="video_agent")
 
@@ -107,9 +108,14 @@ def scene_sends(state: StoryState, keys: list[str] | None = None,
     return sends
 
 
+DISPATCH_PATHS = {"Send per pending scene": "video_agent",
+                  "nothing to generate": "summarize_story"}
+"""Path map of ``dispatch_scenes`` (the ``Send`` objects name ``video_agent`` themselves)."""
+
+
 def dispatch_scenes(state: StoryRunState) -> list[Send] | str:
     pending = state.get("pending") or []
-    return scene_sends(state, pending) if pending else "summarize_story"
+    return scene_sends(state, pending) if pending else "nothing to generate"
 
 
 async def summarize_story(state: StoryRunState,
@@ -147,8 +153,7 @@ def build_story_graph(checkpointer: Any = None,
     graph.add_node("video_agent", video_agent or build_video_agent_graph())
     graph.add_node("summarize_story", summarize_story)
     graph.add_edge(START, "prepare_story")
-    graph.add_conditional_edges("prepare_story", dispatch_scenes,
-                                ["video_agent", "summarize_story"])
+    graph.add_conditional_edges("prepare_story", dispatch_scenes, DISPATCH_PATHS)
     graph.add_edge("video_agent", "summarize_story")
     graph.add_edge("summarize_story", END)
     return graph.compile(checkpointer=checkpointer, name="story")

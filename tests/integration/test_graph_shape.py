@@ -1,5 +1,7 @@
 """The compiled graphs have exactly the design card's shape (what Studio draws)."""
 
+import re
+
 from video_agent.graph import build_story_graph, build_video_agent_graph
 
 video_agent_graph = build_video_agent_graph()
@@ -32,8 +34,33 @@ def test_video_agent_nodes_and_edges() -> None:
         ("generate_fallback", "__end__", True),
         ("store", "__end__", False),
     }
-    mermaid = video_agent_graph.get_graph().draw_mermaid()
-    assert "generate_fallback" in mermaid and "-.->" in mermaid  # conditional edges are dashed
+
+
+def labelled(mermaid: str) -> set[tuple[str, str, str]]:
+    """(source, label, target) of every labelled edge in a ``draw_mermaid`` drawing."""
+    found = re.findall(r"^\s*(\w+) -\. &nbsp;(.+?)&nbsp; \.-> (\w+);$", mermaid, re.MULTILINE)
+    return {(a, label, b) for a, label, b in found}
+
+
+def test_every_branch_is_labelled_in_the_drawing() -> None:
+    assert labelled(video_agent_graph.get_graph().draw_mermaid()) == {
+        ("analyze_context", "context ok", "reason_motion"),
+        ("analyze_context", "bad input", "__end__"),
+        ("reason_motion", "plan", "generate_primary"),
+        ("reason_motion", "planning failed", "__end__"),
+        ("generate_primary", "clip", "assess_quality"),
+        ("generate_primary", "provider error", "generate_fallback"),
+        ("generate_primary", "critical error", "__end__"),
+        ("assess_quality", "pass or repaired", "store"),
+        ("assess_quality", "primary clip rejected", "generate_fallback"),
+        ("assess_quality", "fallback clip rejected", "__end__"),
+        ("generate_fallback", "fallback clip", "assess_quality"),
+        ("generate_fallback", "every provider failed", "__end__"),
+    }
+    assert labelled(story_graph.get_graph().draw_mermaid()) == {
+        ("prepare_story", "Send per pending scene", "video_agent"),
+        ("prepare_story", "nothing to generate", "summarize_story"),
+    }
 
 
 def test_story_graph_embeds_the_video_agent() -> None:

@@ -1,5 +1,7 @@
 """Every conditional edge of the Video Agent, decision by decision."""
 
+from typing import get_args
+
 from langgraph.graph import END
 
 from video_agent.models import (
@@ -23,22 +25,24 @@ def params() -> VideoParams:
 
 
 def test_after_analyze() -> None:
-    assert routing.after_analyze({"scene": SCENE, "errors": ERROR}) == END
-    assert routing.after_analyze({"scene": SCENE, "analysis": SceneAnalysis()}) == "reason_motion"
+    assert routing.after_analyze({"scene": SCENE, "errors": ERROR}) == "bad input"
+    assert routing.after_analyze({"scene": SCENE, "analysis": SceneAnalysis()}) == "context ok"
     other_scene_error = {"6": SceneError(scene="6", stage="s", message="m")}
     assert routing.after_analyze({"scene": SCENE, "analysis": SceneAnalysis(),
-                                  "errors": other_scene_error}) == "reason_motion"
+                                  "errors": other_scene_error}) == "context ok"
 
 
 def test_after_reason() -> None:
-    assert routing.after_reason({"scene": SCENE, "params": params()}) == "generate_primary"
-    assert routing.after_reason({"scene": SCENE, "params": params(), "errors": ERROR}) == END
+    assert routing.after_reason({"scene": SCENE, "params": params()}) == "plan"
+    assert routing.after_reason({"scene": SCENE, "params": params(), "errors": ERROR}) \
+        == "planning failed"
 
 
 def test_after_primary() -> None:
-    assert routing.after_primary({"scene": SCENE, "candidate": CLIP}) == "assess_quality"
-    assert routing.after_primary({"scene": SCENE, "candidate": None}) == "generate_fallback"
-    assert routing.after_primary({"scene": SCENE, "candidate": None, "errors": ERROR}) == END
+    assert routing.after_primary({"scene": SCENE, "candidate": CLIP}) == "clip"
+    assert routing.after_primary({"scene": SCENE, "candidate": None}) == "provider error"
+    assert routing.after_primary({"scene": SCENE, "candidate": None, "errors": ERROR}) \
+        == "critical error"
 
 
 def test_after_assess() -> None:
@@ -46,22 +50,33 @@ def test_after_assess() -> None:
     repaired = QualityReport(verdict="repaired")
     failed = QualityReport(verdict="fail", reasons=["black frames"])
     base = {"scene": SCENE, "candidate": CLIP}
-    assert routing.after_assess({**base, "quality": passed}) == "store"
-    assert routing.after_assess({**base, "quality": repaired}) == "store"
+    assert routing.after_assess({**base, "quality": passed}) == "pass or repaired"
+    assert routing.after_assess({**base, "quality": repaired}) == "pass or repaired"
     assert routing.after_assess({**base, "quality": failed, "candidate_slot": "primary"}) \
-        == "generate_fallback"
-    assert routing.after_assess({**base, "quality": failed, "candidate_slot": "fallback"}) == END
+        == "primary clip rejected"
+    assert routing.after_assess({**base, "quality": failed, "candidate_slot": "fallback"}) \
+        == "fallback clip rejected"
     assert routing.after_assess({**base, "quality": failed, "candidate_slot": "fallback",
-                                 "errors": ERROR}) == END
+                                 "errors": ERROR}) == "fallback clip rejected"
 
 
 def test_after_fallback() -> None:
-    assert routing.after_fallback({"scene": SCENE, "candidate": CLIP}) == "assess_quality"
-    assert routing.after_fallback({"scene": SCENE, "candidate": None, "errors": ERROR}) == END
-    assert routing.after_fallback({"scene": SCENE, "candidate": None}) == END
+    assert routing.after_fallback({"scene": SCENE, "candidate": CLIP}) == "fallback clip"
+    assert routing.after_fallback({"scene": SCENE, "candidate": None, "errors": ERROR}) \
+        == "every provider failed"
+    assert routing.after_fallback({"scene": SCENE, "candidate": None}) == "every provider failed"
 
 
 def test_key_of_an_invalid_scene_still_routes_to_end() -> None:
     bad = {"scene": {"scene_number": 9}, "errors": {"9": SceneError(scene="9", stage="a",
                                                                      message="m")}}
-    assert routing.after_analyze(bad) == END
+    assert routing.after_analyze(bad) == "bad input"
+
+
+def test_every_label_has_a_target_and_every_path_map_matches_its_router() -> None:
+    routers = {"analyze_context": routing.AfterAnalyze, "reason_motion": routing.AfterReason,
+               "generate_primary": routing.AfterPrimary, "assess_quality": routing.AfterAssess,
+               "generate_fallback": routing.AfterFallback}
+    for node, labels in routers.items():
+        assert set(routing.PATHS[node]) == set(get_args(labels)), node
+    assert routing.PATHS["analyze_context"]["bad input"] == END

@@ -1,5 +1,7 @@
 """The conditional edges of the Video Agent: where a scene goes after each step.
 
+Each router returns a label, and its path map (``PATHS``) names the node for that label, so the
+drawn graph (Studio, ``draw_mermaid``) shows why a branch is taken.
 A scene whose ``errors`` holds its key has ended (the node that failed wrote why).
 """
 
@@ -12,38 +14,56 @@ from langgraph.graph import END
 from video_agent.state import SceneState
 from video_agent.video_agent_node.common import scene_key_of
 
+AfterAnalyze = Literal["context ok", "bad input"]
+AfterReason = Literal["plan", "planning failed"]
+AfterPrimary = Literal["clip", "provider error", "critical error"]
+AfterAssess = Literal["pass or repaired", "primary clip rejected", "fallback clip rejected"]
+AfterFallback = Literal["fallback clip", "every provider failed"]
+
 
 def _ended(state: SceneState) -> bool:
     return (state.get("errors") or {}).get(scene_key_of(state)) is not None
 
 
-def after_analyze(state: SceneState) -> Literal["reason_motion", "__end__"]:
+def after_analyze(state: SceneState) -> AfterAnalyze:
     """Bad input (missing field, unusable still) ends the scene; otherwise plan the motion."""
-    return END if _ended(state) or "analysis" not in state else "reason_motion"
+    return "bad input" if _ended(state) or "analysis" not in state else "context ok"
 
 
-def after_reason(state: SceneState) -> Literal["generate_primary", "__end__"]:
-    return END if _ended(state) or "params" not in state else "generate_primary"
+def after_reason(state: SceneState) -> AfterReason:
+    return "planning failed" if _ended(state) or "params" not in state else "plan"
 
 
-def after_primary(state: SceneState) -> Literal["assess_quality", "generate_fallback", "__end__"]:
+def after_primary(state: SceneState) -> AfterPrimary:
     """A clip goes to the quality gate; a non-critical failure to the fallback; critical: end."""
     if _ended(state):
-        return END
-    return "assess_quality" if state.get("candidate") else "generate_fallback"
+        return "critical error"
+    return "clip" if state.get("candidate") else "provider error"
 
 
-def after_assess(state: SceneState) -> Literal["store", "generate_fallback", "__end__"]:
+def after_assess(state: SceneState) -> AfterAssess:
     """A passing clip is stored; a failing primary clip gets one fallback attempt."""
-    if _ended(state):
-        return END
     quality = state.get("quality")
-    if quality is not None and quality.passed:
-        return "store"
-    return "generate_fallback" if state.get("candidate_slot") == "primary" else END
+    if not _ended(state) and quality is not None and quality.passed:
+        return "pass or repaired"
+    if not _ended(state) and state.get("candidate_slot") == "primary":
+        return "primary clip rejected"
+    return "fallback clip rejected"
 
 
-def after_fallback(state: SceneState) -> Literal["assess_quality", "__end__"]:
+def after_fallback(state: SceneState) -> AfterFallback:
     if _ended(state) or not state.get("candidate"):
-        return END
-    return "assess_quality"
+        return "every provider failed"
+    return "fallback clip"
+
+
+PATHS: dict[str, dict[str, str]] = {
+    "analyze_context": {"context ok": "reason_motion", "bad input": END},
+    "reason_motion": {"plan": "generate_primary", "planning failed": END},
+    "generate_primary": {"clip": "assess_quality", "provider error": "generate_fallback",
+                         "critical error": END},
+    "assess_quality": {"pass or repaired": "store", "primary clip rejected": "generate_fallback",
+                       "fallback clip rejected": END},
+    "generate_fallback": {"fallback clip": "assess_quality", "every provider failed": END},
+}
+"""Path map of each node's conditional edge: label -> next node."""
