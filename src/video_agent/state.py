@@ -8,7 +8,9 @@ so parallel scene branches never overwrite each other.
 from __future__ import annotations
 
 import operator
-from typing import Annotated, Any, TypedDict, TypeVar
+from typing import Annotated, Any, TypeVar
+
+from typing_extensions import TypedDict
 
 from video_agent.models import (
     Attempt,
