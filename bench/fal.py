@@ -37,7 +37,7 @@ def rss_mb() -> float:
 async def one_run(server: FakeFalServer, work: Path, scenes: int, limit: int,
                   story: str) -> float:
     endpoint = get_endpoint(ENDPOINT).model_copy(update={"max_concurrency": limit})
-    provider = FalProvider(endpoint, state_dir=work / ".state", key=None, timeout_s=600,
+    provider = FalProvider(endpoint, state_dir=work / ".state", timeout_s=600,
                            budget_usd=None)
     still = make_still(work / "still.png")
     started = time.perf_counter()

@@ -1,7 +1,8 @@
 """Run-time settings of the Video Agent: a LangGraph context object, never part of state.
 
 Nodes read it as ``runtime.context``; LangGraph Studio shows each field's description.
-Nothing here is checkpointed, which is why secrets such as the fal key may live here.
+A host (the LangGraph server) may store the context with the run, so it holds no secret: the fal
+key stays in the environment and the context names the variable (``fal_key_env``).
 """
 
 from __future__ import annotations
@@ -61,10 +62,10 @@ class VideoAgentContext:
         default=None,
         metadata={"description": "Base URL for video_url; file:// URIs when unset."},
     )
-    fal_key: str | None = field(
-        default=None,
-        repr=False,
-        metadata={"description": "fal.ai key; FAL_KEY from the environment when unset."},
+    fal_key_env: str = field(
+        default="FAL_KEY",
+        metadata={"description": "Name of the environment variable holding the fal.ai key "
+                                 "(the name, never the key itself)."},
     )
     chat_model: Any = field(
         default=None,

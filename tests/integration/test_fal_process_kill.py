@@ -31,7 +31,7 @@ from video_agent.adapters.providers.fal import make_fal_provider
 from video_agent.models import GenerationRequest
 
 request = GenerationRequest.model_validate_json(Path(sys.argv[1]).read_text())
-provider = make_fal_provider(sys.argv[2], state_dir=Path(sys.argv[3]), key=None, timeout_s=60,
+provider = make_fal_provider(sys.argv[2], state_dir=Path(sys.argv[3]), timeout_s=60,
                              budget_usd=None)
 result = asyncio.run(provider.generate(request, lambda f, m: print(f"{f:.2f} {m}", flush=True)))
 print("RESULT " + result.model_dump_json(), flush=True)

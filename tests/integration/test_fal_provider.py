@@ -30,7 +30,7 @@ SMALL = {"width": 320, "height": 180}
 
 
 def provider(tmp_path: Path, endpoint: str = DEFAULT_PRIMARY, **options: Any) -> FalProvider:
-    settings: dict[str, Any] = {"key": None, "timeout_s": 20.0, "budget_usd": None,
+    settings: dict[str, Any] = {"timeout_s": 20.0, "budget_usd": None,
                                 "poll_interval_s": 0.05, "retry_delay_s": 0.05}
     settings.update(options)
     return FalProvider(get_endpoint(endpoint), state_dir=tmp_path / ".state", **settings)
@@ -82,7 +82,7 @@ def test_happy_path_primary_and_fallback_endpoints(fake_fal, still, tmp_path: Pa
                                                    endpoint, size, fps, seconds) -> None:
     set_scenario(fake_fal, queue_s=0.3, latency_s=0.4)
     events = Events()
-    prov = make_fal_provider(endpoint, state_dir=tmp_path / ".state", key=None, timeout_s=30,
+    prov = make_fal_provider(endpoint, state_dir=tmp_path / ".state", timeout_s=30,
                              budget_usd=None)
     result = asyncio.run(prov.generate(make_request(still, tmp_path / "temp"), events))
     width, height, got_fps, got_seconds, audio = probe(result.path)

@@ -28,7 +28,7 @@ def set_scenario(server: FakeFalServer, endpoint: str = "*", **fields: Any) -> N
 
 def context(tmp_path: Path) -> VideoAgentContext:
     return VideoAgentContext(output_dir=str(tmp_path / "out"), primary=f"fal:{DEFAULT_PRIMARY}",
-                             fallback=f"fal:{DEFAULT_FALLBACK}", fal_key=DUMMY_KEY,
+                             fallback=f"fal:{DEFAULT_FALLBACK}",
                              provider_timeout_s=60)
 
 

@@ -15,6 +15,7 @@ from video_agent.adapters.providers.fal import make_fal_provider
 from video_agent.adapters.providers.fal.budget import BudgetExceeded
 from video_agent.adapters.providers.fal.errors import classify, redact
 from video_agent.adapters.providers.fal.ledger import Ledger, request_key
+from video_agent.adapters.providers.fal.provider import resolve_key
 
 KEY = request_key("story", "1", "primary", "a/b", "hash")
 
@@ -117,11 +118,38 @@ def test_missing_key_is_reported_by_generate_not_construction(
     for name in ("FAL_KEY", "FAL_KEY_ID", "FAL_KEY_SECRET"):
         monkeypatch.delenv(name, raising=False)
     provider = make_fal_provider("fal-ai/ltx-video/image-to-video", state_dir=tmp_path,
-                                 key=None, timeout_s=10, budget_usd=None)
+                                 timeout_s=10, budget_usd=None)
     request = make_request(make_still(tmp_path / "s.png"), tmp_path)
     with pytest.raises(ProviderError) as info:
         asyncio.run(provider.generate(request, lambda f, m: None))
     assert (info.value.kind, info.value.critical) == ("missing_key", False)
+    assert info.value.field == "fal_key_env" and "FAL_KEY" in str(info.value)
+
+
+def test_the_key_comes_from_the_variable_the_context_names(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FAL_KEY", "default-key")
+    monkeypatch.setenv("STUDIO_FAL_KEY", "studio-key")
+    assert resolve_key() == "default-key"
+    assert resolve_key("STUDIO_FAL_KEY") == "studio-key"
+    monkeypatch.delenv("STUDIO_FAL_KEY")
+    assert resolve_key("STUDIO_FAL_KEY") is None, "a named variable never falls back to FAL_KEY"
+    monkeypatch.delenv("FAL_KEY")
+    monkeypatch.setenv("FAL_KEY_ID", "id")
+    monkeypatch.setenv("FAL_KEY_SECRET", "secret")
+    assert resolve_key() == "id:secret"
+    for bad in ("", "fal-key", "1KEY", "FAL KEY", "sk-live-123"):
+        with pytest.raises(ValueError, match="fal_key_env"):
+            resolve_key(bad)
+
+
+def test_a_bad_variable_name_is_a_critical_error_naming_the_field(tmp_path: Path) -> None:
+    provider = make_fal_provider("fal-ai/ltx-video/image-to-video", state_dir=tmp_path,
+                                 key_env="not a name", timeout_s=10, budget_usd=None)
+    request = make_request(make_still(tmp_path / "s.png"), tmp_path)
+    with pytest.raises(ProviderError) as info:
+        asyncio.run(provider.generate(request, lambda f, m: None))
+    assert (info.value.field, info.value.critical) == ("fal_key_env", True)
 
 
 def _first_use(path: str, n: int) -> None:

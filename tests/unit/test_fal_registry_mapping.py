@@ -48,7 +48,7 @@ def test_builtin_registry_describes_real_endpoints_with_spec_capable_sizes() -> 
 
 def test_unknown_endpoint_names_itself_and_lists_known_ids(tmp_path: Path) -> None:
     with pytest.raises(ValueError) as info:
-        make_fal_provider("fal-ai/nope/image-to-video", state_dir=tmp_path, key="k",
+        make_fal_provider("fal-ai/nope/image-to-video", state_dir=tmp_path,
                           timeout_s=10, budget_usd=None)
     assert "fal-ai/nope/image-to-video" in str(info.value)
     assert DEFAULT_PRIMARY in str(info.value)
@@ -67,7 +67,7 @@ def test_user_endpoints_from_json_and_toml_files(tmp_path: Path,
     endpoints = all_endpoints()
     assert endpoints["acme/clipper/i2v"].capabilities.guidance_scale == (1, 9)
     assert endpoints["acme/other/i2v"].capabilities.max_concurrency == 7
-    provider = make_fal_provider("acme/clipper/i2v", state_dir=tmp_path, key="k",
+    provider = make_fal_provider("acme/clipper/i2v", state_dir=tmp_path,
                                  timeout_s=10, budget_usd=None)
     assert provider.model == "acme/clipper/i2v" and provider.name == "fal"
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -66,7 +65,7 @@ def run(
         ctx = VideoAgentContext(
             output_dir=str(out), primary=primary, fallback=fallback, resolution=resolution,
             only_scenes=only, force_scenes=(only or list(story.scenes)) if force else [],
-            budget_usd=budget, fal_key=os.environ.get("FAL_KEY"),
+            budget_usd=budget,
             story_dir=str(story_file.resolve().parent))
         ctx.size  # noqa: B018 - validates --resolution early
     except ValueError as exc:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -169,8 +168,7 @@ def _context(request: Request, story: Story, only: list[str], force: list[str]) 
     settings = _settings(request)
     return VideoAgentContext(output_dir=str(settings.out), primary=settings.primary,
                              fallback=settings.fallback, resolution=settings.resolution,
-                             only_scenes=only, force_scenes=force,
-                             fal_key=os.environ.get("FAL_KEY"))
+                             only_scenes=only, force_scenes=force)
 
 
 def _start(request: Request, story: Story, only: list[str], force: list[str]) -> Response:

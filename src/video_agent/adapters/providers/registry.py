@@ -9,7 +9,6 @@ flight) are shared by every scene of a run.
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -28,9 +27,8 @@ class ProviderSpecError(ValueError):
 
 def resolve_provider(spec: str, ctx: VideoAgentContext) -> VideoProvider:
     kind, _, arg = spec.strip().partition(":")
-    key_hash = hashlib.sha256((ctx.fal_key or "").encode()).hexdigest()[:12]
     cache_key = (spec, ctx.resolution, str(ctx.state_dir), ctx.provider_timeout_s,
-                 ctx.budget_usd, key_hash)
+                 ctx.budget_usd, ctx.fal_key_env)
     if cache_key in _CACHE:
         return _CACHE[cache_key]
     provider: VideoProvider
@@ -45,7 +43,7 @@ def resolve_provider(spec: str, ctx: VideoAgentContext) -> VideoProvider:
             raise ProviderSpecError(f"provider {spec!r}: 'fal:' needs an endpoint id")
         from video_agent.adapters.providers.fal import make_fal_provider
 
-        provider = make_fal_provider(arg, state_dir=ctx.state_dir, key=ctx.fal_key,
+        provider = make_fal_provider(arg, state_dir=ctx.state_dir, key_env=ctx.fal_key_env,
                                      timeout_s=ctx.provider_timeout_s, budget_usd=ctx.budget_usd)
     else:
         raise ProviderSpecError(

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import hashlib
 import os
+import re
 import ssl
 import time
 import weakref
@@ -50,12 +51,22 @@ MAX_BACKOFF_S = 60.0
 _TRANSIENT = ("timeout", "connection", "server_error", "rate_limited", "protocol")
 
 
-def resolve_key(key: str | None) -> str | None:
-    """The fal key: the given one, else ``FAL_KEY``, else ``FAL_KEY_ID:FAL_KEY_SECRET``."""
-    if key:
-        return key
-    if env := os.environ.get("FAL_KEY", "").strip():
-        return env
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def resolve_key(key_env: str = "FAL_KEY") -> str | None:
+    """The fal key from the environment variable named ``key_env``.
+
+    Only the default ``FAL_KEY`` also accepts fal-client's ``FAL_KEY_ID`` + ``FAL_KEY_SECRET``
+    pair; a variable named on purpose must itself hold the key. ``ValueError`` for a name that
+    cannot be an environment variable.
+    """
+    if not _ENV_NAME.fullmatch(key_env or ""):
+        raise ValueError(f"fal_key_env: {key_env!r} is not an environment variable name")
+    if value := os.environ.get(key_env, "").strip():
+        return value
+    if key_env != "FAL_KEY":
+        return None
     key_id, secret = os.environ.get("FAL_KEY_ID"), os.environ.get("FAL_KEY_SECRET")
     return f"{key_id}:{secret}" if key_id and secret else None
 
@@ -105,7 +116,7 @@ class FalProvider:
 
     name = "fal"
 
-    def __init__(self, endpoint: FalEndpoint, *, state_dir: Path, key: str | None,
+    def __init__(self, endpoint: FalEndpoint, *, state_dir: Path, key_env: str = "FAL_KEY",
                  timeout_s: float, budget_usd: float | None, poll_interval_s: float = 0.5,
                  stuck_queue_s: float | None = None, data_uri_max_bytes: int = 0,
                  download_max_bytes: int = 512 * 1024 * 1024, download_timeout_s: float = 120.0,
@@ -115,7 +126,7 @@ class FalProvider:
         self.model = endpoint.id
         self.capabilities = endpoint.capabilities
         self.state_dir = Path(state_dir)
-        self._key = key
+        self.key_env = key_env
         self.timeout_s = timeout_s
         self.budget_usd = budget_usd
         self.poll_interval_s = poll_interval_s
@@ -137,11 +148,15 @@ class FalProvider:
     async def generate(self, request: GenerationRequest, progress: Progress) -> GenerationResult:
         started = time.monotonic()
         deadline = started + self.timeout_s - min(5.0, 0.05 * self.timeout_s)
-        key = resolve_key(self._key)
+        try:
+            key = resolve_key(self.key_env)
+        except ValueError as exc:
+            raise ProviderError(str(exc), kind="missing_key", critical=True,
+                                field="fal_key_env") from None
         if not key:
             raise ProviderError(
-                "fal_key: no fal.ai key (set FAL_KEY or the context's fal_key)",
-                kind="missing_key", critical=False, field="fal_key")
+                f"fal_key_env: no fal.ai key in the environment variable {self.key_env}",
+                kind="missing_key", critical=False, field="fal_key_env")
         ep = self.endpoint
         args_hash = fingerprint(ep, request)
         lkey = request_key(request.story_id, request.scene, request.slot, ep.id, args_hash)
