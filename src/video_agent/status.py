@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -19,19 +20,26 @@ def story_ids(out: Path) -> list[str]:
 
 async def story_status(out: Path, story_id: str, checkpoints: str | None = None) -> dict[str, Any]:
     """Every scene's status: ``done`` (with version, duration, verdict), ``failed`` (with the
-    stage and reason), ``pending`` (in an interrupted run) or ``not_run``."""
+    stage and reason), ``pending`` (in an interrupted run) or ``not_run``.
+
+    Files are read in a worker thread and checkpoints through the async saver, so this never
+    blocks an event loop."""
     check_story_id(story_id)
-    storage = LocalStorage(out)
     values: dict[str, Any] = {}
     run = "no checkpoint"
-    state_dir = Path(out).resolve() / ".state"
-    if checkpoints or checkpoint_path(state_dir).is_file():
+    state_dir = await asyncio.to_thread(lambda: Path(out).resolve() / ".state")
+    if checkpoints or await asyncio.to_thread(checkpoint_path(state_dir).is_file):
         async with open_checkpointer(checkpoints, state_dir) as saver:
             snapshot = await build_story_graph(checkpointer=saver).aget_state(
                 thread_config(story_id))
         if snapshot.values:
             values = snapshot.values
             run = "interrupted (run the story again to resume)" if snapshot.next else "finished"
+    return await asyncio.to_thread(_stored_status, LocalStorage(out), story_id, values, run)
+
+
+def _stored_status(storage: LocalStorage, story_id: str, values: dict[str, Any],
+                   run: str) -> dict[str, Any]:
     keys = set(values.get("scenes") or {}) | set(storage.scenes(story_id))
     errors = values.get("errors") or {}
     pending = set(values.get("pending") or []) if run.startswith("interrupted") else set()

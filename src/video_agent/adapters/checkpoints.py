@@ -55,8 +55,11 @@ def checkpoint_path(state_dir: Path) -> Path:
 
 @contextlib.asynccontextmanager
 async def sqlite_checkpointer(state_dir: Path) -> AsyncIterator[AsyncSqliteSaver]:
-    """An ``AsyncSqliteSaver`` on ``<state_dir>/checkpoints.sqlite`` (created if missing)."""
-    state_dir.mkdir(parents=True, exist_ok=True)
+    """An ``AsyncSqliteSaver`` on ``<state_dir>/checkpoints.sqlite`` (created if missing).
+
+    Every file touch runs off the event loop (the folder here, SQLite in aiosqlite's thread), so
+    an async server (``langgraph dev`` with its blocking-call detector) can open it."""
+    await asyncio.to_thread(state_dir.mkdir, parents=True, exist_ok=True)
     async with aiosqlite.connect(checkpoint_path(state_dir), timeout=30) as conn:
         await _use_wal(conn)
         await conn.execute("PRAGMA synchronous=NORMAL")

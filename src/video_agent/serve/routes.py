@@ -87,8 +87,7 @@ async def _status(request: Request, story_id: str) -> dict[str, Any]:
 
 async def list_stories(request: Request) -> Response:
     out: Path = _settings(request).out
-    ids = set(LocalStorage(out).stories()) | {
-        sid for sid in _manager(request).ids()}
+    ids = set(await asyncio.to_thread(LocalStorage(out).stories)) | set(_manager(request).ids())
     stories = []
     for sid in sorted(ids):
         try:
@@ -113,7 +112,7 @@ async def get_scene(request: Request) -> Response:
     info = await _status(request, story_id)
     if key not in info["scenes"]:
         raise ApiError(404, f"story {story_id!r} has no scene {key}")
-    video = LocalStorage(_settings(request).out).current(story_id, key)
+    video = await asyncio.to_thread(LocalStorage(_settings(request).out).current, story_id, key)
     body = {"story_id": story_id, "scene": key, **info["scenes"][key],
             "metadata": video.metadata if video else None}
     if body["metadata"]:
@@ -134,14 +133,14 @@ def _scene_file(request: Request, name: str) -> Path:
 
 
 async def get_video(request: Request) -> Response:
-    path = _scene_file(request, "video.mp4")
+    path = await asyncio.to_thread(_scene_file, request, "video.mp4")
     return FileResponse(path, media_type="video/mp4",
                         headers={"cache-control": "no-cache"})
 
 
 async def get_metadata(request: Request) -> Response:
-    path = _scene_file(request, "metadata.json")
-    return Response(path.read_bytes(), media_type="application/json")
+    path = await asyncio.to_thread(_scene_file, request, "metadata.json")
+    return Response(await asyncio.to_thread(path.read_bytes), media_type="application/json")
 
 
 async def _json_body(request: Request) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -16,8 +17,8 @@ from video_agent.story import Story, StoryFileError, parse_story
 async def checkpointed_story(out: Path, story_id: str) -> Story | None:
     """The story as its last run saw it (scenes and narration), from the checkpoint."""
     check_story_id(story_id)
-    state_dir = Path(out).resolve() / ".state"
-    if not checkpoint_path(state_dir).is_file():
+    state_dir = Path(out) / ".state"
+    if not await asyncio.to_thread(checkpoint_path(state_dir).is_file):
         return None
     async with sqlite_checkpointer(state_dir) as saver:
         snapshot = await build_story_graph(checkpointer=saver).aget_state(thread_config(story_id))
