@@ -8,8 +8,9 @@ brings its own); the CLI compiles the story graph with its checkpointer through
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Hashable
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
@@ -108,7 +109,7 @@ def scene_sends(state: StoryState, keys: list[str] | None = None,
     return sends
 
 
-DISPATCH_PATHS = {"Send per pending scene": "video_agent",
+DISPATCH_PATHS: dict[Hashable, str] = {"Send per pending scene": "video_agent",
                   "nothing to generate": "summarize_story"}
 """Path map of ``dispatch_scenes`` (the ``Send`` objects name ``video_agent`` themselves)."""
 
@@ -165,3 +166,22 @@ def story_input(story_id: str, scenes: list[SceneContext],
     return {"story_id": story_id, "scenes": {s.key: s for s in scenes},
             "narration": dict(narration or {})}
 
+
+
+class _ServedGraph(CompiledStateGraph):
+    """A compiled graph whose copies keep the msgpack allowlist ``compile`` derived from its
+    schemas (under ``LANGGRAPH_STRICT_MSGPACK``). The LangGraph server copies a graph to attach
+    its checkpointer, and ``Pregel.copy`` starts that allowlist afresh, which would leave the
+    server unable to revive the state models."""
+
+    def copy(self, update: dict[str, Any] | None = None) -> _ServedGraph:
+        clone = super().copy(update)
+        clone._serde_allowlist = self._serde_allowlist
+        return clone
+
+
+def served_graph(name: Literal["video_agent", "story"]) -> CompiledStateGraph:
+    """One of the graphs ``langgraph.json`` declares, compiled for the LangGraph server."""
+    graph = build_video_agent_graph() if name == "video_agent" else build_story_graph()
+    graph.__class__ = _ServedGraph
+    return graph

@@ -7,6 +7,7 @@ A scene whose ``errors`` holds its key has ended (the node that failed wrote why
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import Literal
 
 from langgraph.graph import END
@@ -57,7 +58,7 @@ def after_fallback(state: SceneState) -> AfterFallback:
     return "fallback clip"
 
 
-PATHS: dict[str, dict[str, str]] = {
+PATHS: dict[str, dict[Hashable, str]] = {
     "analyze_context": {"context ok": "reason_motion", "bad input": END},
     "reason_motion": {"plan": "generate_primary", "planning failed": END},
     "generate_primary": {"clip": "assess_quality", "provider error": "generate_fallback",
