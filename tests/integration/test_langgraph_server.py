@@ -1,10 +1,18 @@
-"""The project inside a real ``langgraph dev`` server: both graphs, a scene run through the
-server's API (whose blocking-call detector fails any blocking I/O on the event loop), and the
-project's HTTP app mounted beside the server's routes."""
+"""The project inside a real ``langgraph dev`` server, driven through ``langgraph_sdk``.
+
+The server's blocking-call detector is on (``langgraph dev``'s default; ``--allow-blocking`` and
+``LANGGRAPH_ALLOW_BLOCKING`` are kept out), and the output folder it serves already holds a story
+run twice (stories, checkpoints, versions) before it starts. The fal key lives only in the
+server's environment, under the name the run context gives (``fal_key_env``); the last test
+stops the server and scans everything it stored for the key.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -12,17 +20,54 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from langgraph_sdk import get_sync_client
+from langgraph_sdk.client import SyncLangGraphClient
 
-from conftest import EXAMPLE_IMAGES, ROOT
+from conftest import EXAMPLE_IMAGES, ROOT, still, write_story
 from video_agent.adapters.providers.fal.endpoints import DEFAULT_PRIMARY
+from video_agent.context import VideoAgentContext
 from video_agent.fakefal import FakeFalServer
+from video_agent.runner import run_story
+from video_agent.story import load_story
 from videocheck import assert_spec_clip
 
 pytestmark = pytest.mark.slow
+
+KEY_ENV = "STUDIO_FAL_KEY"
+SEEDED = "seeded"
+
+
+@dataclass
+class Server:
+    base: str
+    out: Path
+    work: Path
+    log: Path
+    key: str
+    child: subprocess.Popen[bytes]
+
+    @property
+    def client(self) -> SyncLangGraphClient:
+        return get_sync_client(url=self.base, timeout=300)
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def stop(self) -> None:
+        """SIGTERM, so the dev server flushes its state to ``.langgraph_api``."""
+        if self.child.poll() is None:
+            os.killpg(self.child.pid, signal.SIGTERM)
+            try:
+                self.child.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.child.pid, signal.SIGKILL)
+                self.child.wait()
 
 
 @pytest.fixture(scope="module")
@@ -37,116 +82,239 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def seed(out: Path, work: Path) -> None:
+    """A one-scene story run twice (the second forced): checkpoints and two versions."""
+    story = load_story(write_story(work / "seeded.json", SEEDED, [
+        {"scene_number": 1, "scene_content": "A slow push-in on the harbour at dawn.",
+         "image_path": str(still(work / "harbour.jpg")),
+         "layer1_analysis": "Slow push-in, 4 seconds."}]))
+    for force in ([], ["1"]):
+        ctx = VideoAgentContext(output_dir=str(out), primary="local:draft", fallback="",
+                                force_scenes=force)
+        assert not asyncio.run(run_story(story, ctx)).failed
+
+
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory,
-           fake_fal: FakeFalServer) -> Iterator[tuple[str, Path]]:
+def server(tmp_path_factory: pytest.TempPathFactory, fake_fal: FakeFalServer) -> Iterator[Server]:
     langgraph = Path(sys.executable).with_name("langgraph")
     if not langgraph.exists():
         pytest.skip("langgraph-cli[inmem] is not installed (it is a test dependency)")
     work = tmp_path_factory.mktemp("langgraph")
     out = work / "generated"
+    seed(out, work)
+    key = f"fal-{secrets.token_hex(16)}"
+    env = {name: value for name, value in os.environ.items()
+           if name not in ("FAL_KEY", "FAL_KEY_ID", "FAL_KEY_SECRET", "LANGGRAPH_ALLOW_BLOCKING")}
+    fal_env = fake_fal.env(key=key)
+    fal_env[KEY_ENV] = fal_env.pop("FAL_KEY")
+    env.update(fal_env, FAL_HOME_DIR=str(work / "fal_home"), VIDEO_AGENT_OUT=str(out),
+               LANGSMITH_TRACING="false")
+    config = work / "langgraph.json"  # the project's, with absolute paths: cwd is the work
+    config.write_text((ROOT / "langgraph.json").read_text()  # folder, so the server's own state
+                      .replace('"./', f'"{ROOT}/').replace('"."', f'"{ROOT}"'))  # lands there
     port = free_port()
-    log = open(work / "server.log", "w")  # noqa: SIM115 - closed below
-    child = subprocess.Popen(
-        [str(langgraph), "dev", "--config", str(ROOT / "langgraph.json"), "--no-browser",
-         "--no-reload", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        env={**os.environ, **fake_fal.env(), "FAL_HOME_DIR": str(work / "fal_home"),
-             "VIDEO_AGENT_OUT": str(out), "LANGSMITH_TRACING": "false"})
-    base = f"http://127.0.0.1:{port}"
+    log = work / "server.log"
+    with open(log, "wb") as sink:
+        child = subprocess.Popen(
+            [str(langgraph), "dev", "--config", str(config), "--no-browser",
+             "--no-reload", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=work, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True, env=env)
+    running = Server(base=f"http://127.0.0.1:{port}", out=out, work=work, log=log, key=key,
+                     child=child)
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
-            assert child.poll() is None, (work / "server.log").read_text()[-3000:]
+            assert child.poll() is None, running.log_text()[-3000:]
             try:
-                if httpx.get(f"{base}/ok", timeout=1).status_code == 200:
+                if httpx.get(f"{running.base}/ok", timeout=1).status_code == 200:
                     break
             except httpx.HTTPError:
                 time.sleep(0.3)
         else:
-            pytest.fail("langgraph dev did not start:\n" + (work / "server.log").read_text())
-        yield base, out
+            pytest.fail("langgraph dev did not start:\n" + running.log_text())
+        yield running
     finally:
-        if child.poll() is None:
-            os.killpg(child.pid, signal.SIGTERM)
-            try:
-                child.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(child.pid, signal.SIGKILL)
-        log.close()
-        shutil.rmtree(ROOT / ".langgraph_api", ignore_errors=True)  # the dev server's own state
+        running.stop()
 
 
-def assistant(base: str, graph: str) -> str:
-    found = httpx.post(f"{base}/assistants/search", json={"graph_id": graph}, timeout=10).json()
+def assistant(server: Server, graph: str) -> str:
+    found = server.client.assistants.search(graph_id=graph)
     assert found, f"graph {graph!r} is not served"
     return found[0]["assistant_id"]
 
 
-def test_both_graphs_are_served_with_the_six_nodes(server: tuple[str, Path]) -> None:
-    base, _ = server
-    drawn = httpx.get(f"{base}/assistants/{assistant(base, 'video_agent')}/graph",
-                      params={"xray": "true"}, timeout=10).json()
+def no_server_complaints(server: Server) -> None:
+    text = server.log_text()
+    for needle in ("BlockingError", "Blocking call", "unregistered type",
+                   "Blocked deserialization", "typing_extensions.TypedDict"):
+        assert needle not in text, f"server log: {needle!r}\n{text[-4000:]}"
+
+
+def test_both_graphs_are_served_with_labelled_branches(server: Server) -> None:
+    drawn = server.client.assistants.get_graph(assistant(server, "video_agent"), xray=True)
     nodes = {n["id"] for n in drawn["nodes"]}
     assert {"analyze_context", "reason_motion", "generate_primary", "assess_quality",
             "generate_fallback", "store"} <= nodes
-    assert sum(1 for e in drawn["edges"] if e.get("conditional")) >= 12
-    assert assistant(base, "story")
+    conditional = [e for e in drawn["edges"] if e.get("conditional")]
+    assert len(conditional) == 12 and all(e.get("data") for e in conditional), conditional
+    assert assistant(server, "story")
 
 
-def test_a_scene_runs_through_the_server_api(server: tuple[str, Path], tmp_path: Path) -> None:
-    base, _ = server
+def test_input_output_and_context_schemas_are_published(server: Server) -> None:
+    expected = {"video_agent": ({"story_id", "scene", "narration"},
+                                {"videos", "errors", "planned_durations"}),
+                "story": ({"story_id", "scenes", "narration", "videos", "errors",
+                           "planned_durations"},) * 2}
+    for graph, (inputs, outputs) in expected.items():
+        schemas = server.client.assistants.get_schemas(assistant(server, graph))
+        assert set(schemas["input_schema"]["properties"]) == inputs, graph
+        assert set(schemas["output_schema"]["properties"]) == outputs, graph
+        context = set(schemas["context_schema"]["properties"])
+        assert "fal_key_env" in context and "fal_key" not in context
+    no_server_complaints(server)
+
+
+def test_a_scene_runs_through_the_server_api(server: Server, tmp_path: Path) -> None:
     scene = {"scene_number": 5, "scene_content": "A slow push-in on the portrait.",
              "image_path": str(EXAMPLE_IMAGES / "portrait.jpg"),
              "layer1_analysis": "Slow push-in, about 4 seconds."}
-    result = httpx.post(f"{base}/runs/wait", timeout=300, json={
-        "assistant_id": assistant(base, "video_agent"),
-        "input": {"story_id": "studio", "scene": scene},
-        "context": {"output_dir": str(tmp_path)}}).json()
-    assert result.get("errors", {}).get("5") is None, result.get("errors")
+    result = server.client.runs.wait(None, assistant(server, "video_agent"),
+                                      input={"story_id": "studio", "scene": scene},
+                                      context={"output_dir": str(tmp_path)})
+    assert isinstance(result, dict) and result.get("errors", {}).get("5") is None, result
     video = result["videos"]["5"]
     assert video["metadata"]["provider"] == "local"
     assert_spec_clip(Path(video["path"]), duration=video["metadata"]["duration"])
 
 
-def test_a_bad_scene_comes_back_as_a_recorded_error(server: tuple[str, Path],
-                                                    tmp_path: Path) -> None:
-    base, _ = server
-    result = httpx.post(f"{base}/runs/wait", timeout=120, json={
-        "assistant_id": assistant(base, "video_agent"),
-        "input": {"story_id": "studio", "scene": {"scene_number": 2, "scene_content": "x",
-                                                  "image_url": "ftp://example.org/a.jpg"}},
-        "context": {"output_dir": str(tmp_path)}}).json()
+def test_a_bad_scene_comes_back_as_a_recorded_error(server: Server, tmp_path: Path) -> None:
+    result = server.client.runs.wait(
+        None, assistant(server, "video_agent"),
+        input={"story_id": "studio", "scene": {"scene_number": 2, "scene_content": "x",
+                                               "image_url": "ftp://example.org/a.jpg"}},
+        context={"output_dir": str(tmp_path)})
+    assert isinstance(result, dict)
     error = result["errors"]["2"]
     assert error["field"] == "image_url" and "unsupported scheme" in error["message"]
 
 
-def test_the_http_app_answers_inside_the_server(server: tuple[str, Path]) -> None:
-    base, _ = server
-    listing = httpx.get(f"{base}/api/stories", timeout=10)
-    assert listing.status_code == 200 and "stories" in listing.json()
-    page = httpx.get(f"{base}/", timeout=10)
+def test_the_http_app_answers_on_a_populated_folder(server: Server) -> None:
+    """Story list, page, status, scene, metadata, clip and a rerun, all reading the SQLite
+    checkpoints and storage the seeding run left, under the blocking-call detector."""
+    base, story = server.base, f"{server.base}/api/stories/{SEEDED}"
+    listing = httpx.get(f"{base}/api/stories", timeout=30)
+    assert listing.status_code == 200, listing.text
+    assert [s["story_id"] for s in listing.json()["stories"]] == [SEEDED]
+    page = httpx.get(f"{base}/", timeout=30)
     assert page.status_code == 200 and "Video Agent" in page.text
-    missing = httpx.get(f"{base}/api/stories/nope", timeout=10)
-    assert missing.status_code == 404 and "error" in missing.json()
-    assert "video_agent_" in httpx.get(f"{base}/metrics", timeout=10).text
+    status = httpx.get(story, timeout=30)
+    assert status.status_code == 200, status.text
+    assert status.json()["run"] == "finished"
+    assert status.json()["scenes"]["1"]["version"] == 2
+    assert httpx.get(f"{story}/scenes/1", timeout=30).json()["metadata"]["version"] == 2
+    assert httpx.get(f"{story}/scenes/1/metadata", timeout=30).status_code == 200
+    clip = httpx.get(f"{story}/scenes/1/video", headers={"range": "bytes=0-1023"}, timeout=30)
+    assert clip.status_code == 206 and len(clip.content) == 1024
+    assert httpx.get(f"{base}/api/stories/nope", timeout=30).status_code == 404
+    assert "video_agent_" in httpx.get(f"{base}/metrics", timeout=30).text
+
+    rerun = httpx.post(f"{story}/scenes/1/rerun", timeout=30)
+    assert rerun.status_code == 202, rerun.text
+    deadline = time.monotonic() + 240
+    while (info := httpx.get(story, timeout=30).json())["running"]:
+        assert time.monotonic() < deadline, info
+        time.sleep(0.5)
+    assert "run_error" not in info, info
+    assert info["scenes"]["1"]["status"] == "done" and info["scenes"]["1"]["version"] == 3
+    no_server_complaints(server)
 
 
-def test_a_scene_on_a_fal_model_runs_inside_the_server(server: tuple[str, Path],
-                                                      fake_fal: FakeFalServer,
-                                                      tmp_path: Path) -> None:
-    """The fal adapter under the server's blocking-call detector, against the fake fal server."""
-    base, _ = server
+def progress_by_scene(parts: list[Any]) -> dict[str, list[float]]:
+    found: dict[str, list[float]] = {}
+    for part in parts:
+        if part.event.split("|")[0] == "custom" and isinstance(part.data, dict) \
+                and part.data.get("event") == "progress":
+            found.setdefault(str(part.data["scene"]), []).append(part.data["progress"])
+    return found
+
+
+def test_story_progress_streams_per_scene_with_subgraphs(server: Server, tmp_path: Path) -> None:
+    """The README's recipe: custom events of every scene reach an SDK client."""
+    scenes = {str(n): {"scene_number": n, "scene_content": f"Scene {n}: a slow pan.",
+                       "image_path": str(still(tmp_path / f"{n}.jpg", seed=n)),
+                       "layer1_analysis": "Slow pan, 4 seconds."} for n in (1, 2)}
+    parts = list(server.client.runs.stream(
+        None, assistant(server, "story"),
+        input={"story_id": "streamed", "scenes": scenes},
+        context={"output_dir": str(tmp_path / "out"), "primary": "local:draft",
+                 "fallback": ""},
+        stream_mode=["custom", "updates"], stream_subgraphs=True))
+    progress = progress_by_scene(parts)
+    assert set(progress) == {"1", "2"}, [p.event for p in parts]
+    for values in progress.values():
+        assert len(values) >= 2 and max(values) == pytest.approx(1.0)
+    updates = [p for p in parts if p.event == "updates"]
+    assert any("summarize_story" in p.data for p in updates)
+
+    without = list(server.client.runs.stream(
+        None, assistant(server, "story"),
+        input={"story_id": "unstreamed", "scenes": {"1": scenes["1"]}},
+        context={"output_dir": str(tmp_path / "out2"), "primary": "local:draft",
+                 "fallback": ""},
+        stream_mode=["custom", "updates"]))
+    assert progress_by_scene(without) == {}, "documented: subgraph events need the flag"
+    assert any(p.event == "updates" and "summarize_story" in p.data for p in without)
+
+
+def test_a_fal_scene_on_a_thread_keeps_the_key_in_the_environment(
+        server: Server, fake_fal: FakeFalServer, tmp_path: Path) -> None:
+    """The fal adapter in the server, key read from the variable the context names."""
+    client = server.client
+    thread = client.threads.create()
     scene = {"scene_number": 3, "scene_content": "A slow pan across the mountains.",
              "image_path": str(EXAMPLE_IMAGES / "mountain_panorama.jpg"),
              "layer1_analysis": "Slow pan left to right."}
-    result = httpx.post(f"{base}/runs/wait", timeout=300, json={
-        "assistant_id": assistant(base, "video_agent"),
-        "input": {"story_id": "studio_fal", "scene": scene},
-        "context": {"output_dir": str(tmp_path), "primary": f"fal:{DEFAULT_PRIMARY}",
-                    "fallback": ""}}).json()
-    assert result.get("errors", {}).get("3") is None, result.get("errors")
+    result = client.runs.wait(
+        thread["thread_id"], assistant(server, "video_agent"),
+        input={"story_id": "studio_fal", "scene": scene},
+        context={"output_dir": str(server.out), "primary": f"fal:{DEFAULT_PRIMARY}",
+                 "fallback": "", "fal_key_env": KEY_ENV})
+    assert isinstance(result, dict) and result.get("errors", {}).get("3") is None, result
     video = result["videos"]["3"]
     assert (video["metadata"]["provider"], video["metadata"]["model"]) == ("fal", DEFAULT_PRIMARY)
     assert fake_fal.fake.submits == {DEFAULT_PRIMARY: 1}
+    assert hashlib.sha256(server.key.encode()).hexdigest() in fake_fal.fake.auth_keys
     assert_spec_clip(Path(video["path"]), duration=video["metadata"]["duration"])
+    # a second run on the thread revives its checkpoint (SceneVideo and the other models)
+    again = client.runs.wait(
+        thread["thread_id"], assistant(server, "video_agent"),
+        input={"story_id": "studio_fal", "scene": {"scene_number": 3, "scene_content": "x",
+                                                   "image_url": "ftp://x/a.jpg"}},
+        context={"output_dir": str(server.out), "fal_key_env": KEY_ENV})
+    assert isinstance(again, dict) and again["errors"]["3"]["field"] == "image_url", again
+    assert again["videos"]["3"]["path"] == video["path"]
+    history = client.threads.get_history(thread["thread_id"], limit=100)
+    assert len(history) >= 5
+    no_server_complaints(server)
+
+
+def test_zz_nothing_the_server_stored_holds_the_key(server: Server) -> None:
+    """Runs, threads and their history through the SDK, then (server stopped, its state flushed)
+    every file under its ``.langgraph_api``, the output folder and the server log."""
+    client = server.client
+    key = server.key.encode()
+    seen = 0
+    for thread in client.threads.search(limit=100):
+        tid = thread["thread_id"]
+        for blob in (thread, client.threads.get(tid), client.threads.get_state(tid),
+                     client.threads.get_history(tid, limit=100), client.runs.list(tid)):
+            assert key not in repr(blob).encode(), f"the key is in thread {tid}: {blob}"
+            seen += 1
+    assert seen >= 5, "the fal scene's thread was searched"
+    server.stop()
+    stored = [p for p in (server.work / ".langgraph_api").rglob("*") if p.is_file()]
+    assert any(p.name.startswith(".langgraph_checkpoint") for p in stored), stored
+    stored += [p for p in server.out.rglob("*") if p.is_file()] + [server.log]
+    hits = [str(p) for p in stored if key in p.read_bytes()]
+    assert hits == [], f"the key was stored in {hits}"
+    shutil.rmtree(server.work / ".langgraph_api", ignore_errors=True)
