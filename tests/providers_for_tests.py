@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from video_agent.adapters.providers.base import Progress, ProviderError
@@ -40,6 +41,12 @@ class _Crashing(_Base):
         raise RuntimeError("bug in a provider")
 
 
+class _Blocking(_Base):
+    async def generate(self, request: GenerationRequest, progress: Progress) -> GenerationResult:
+        time.sleep(0.01)  # on purpose: a blocking call on the event loop
+        raise ProviderError("a blocking-call detector would have stopped this", kind="bug")
+
+
 def unavailable(ctx: VideoAgentContext) -> _Unavailable:
     return _Unavailable("unavailable")
 
@@ -54,3 +61,7 @@ def broken_clip(ctx: VideoAgentContext) -> _BrokenClip:
 
 def crashing(ctx: VideoAgentContext) -> _Crashing:
     return _Crashing("crashing")
+
+
+def blocking(ctx: VideoAgentContext) -> _Blocking:
+    return _Blocking("blocking")

@@ -108,7 +108,9 @@ def server(tmp_path_factory: pytest.TempPathFactory, fake_fal: FakeFalServer) ->
     fal_env = fake_fal.env(key=key)
     fal_env[KEY_ENV] = fal_env.pop("FAL_KEY")
     env.update(fal_env, FAL_HOME_DIR=str(work / "fal_home"), VIDEO_AGENT_OUT=str(out),
-               LANGSMITH_TRACING="false")
+               LANGSMITH_TRACING="false",
+               PYTHONPATH=os.pathsep.join([str(ROOT / "src"), str(ROOT / "tests"),
+                                           env.get("PYTHONPATH", "")]))
     config = work / "langgraph.json"  # the project's, with absolute paths: cwd is the work
     config.write_text((ROOT / "langgraph.json").read_text()  # folder, so the server's own state
                       .replace('"./', f'"{ROOT}/').replace('"."', f'"{ROOT}"'))  # lands there
@@ -144,6 +146,7 @@ def assistant(server: Server, graph: str) -> str:
 
 
 def no_server_complaints(server: Server) -> None:
+    """No blocking call, serde or schema warning in the server's log."""
     text = server.log_text()
     for needle in ("BlockingError", "Blocking call", "unregistered type",
                    "Blocked deserialization", "typing_extensions.TypedDict"):
@@ -296,6 +299,22 @@ def test_a_fal_scene_on_a_thread_keeps_the_key_in_the_environment(
     history = client.threads.get_history(thread["thread_id"], limit=100)
     assert len(history) >= 5
     no_server_complaints(server)
+
+
+def test_the_blocking_call_detector_is_on(server: Server, tmp_path: Path) -> None:
+    """A provider that sleeps on the event loop is stopped by the server (so the other tests'
+    silence about blocking calls means something). It runs after them, as the log then holds
+    a blocking call."""
+    no_server_complaints(server)
+    result = server.client.runs.wait(
+        None, assistant(server, "video_agent"),
+        input={"story_id": "studio", "scene": {
+            "scene_number": 4, "scene_content": "A slow push-in.",
+            "image_path": str(EXAMPLE_IMAGES / "portrait.jpg")}},
+        context={"output_dir": str(tmp_path), "primary": "py:providers_for_tests:blocking",
+                 "fallback": ""})
+    assert isinstance(result, dict)
+    assert "Blocking call to time.sleep" in result["errors"]["4"]["message"], result["errors"]
 
 
 def test_zz_nothing_the_server_stored_holds_the_key(server: Server) -> None:
