@@ -317,9 +317,10 @@ def test_the_blocking_call_detector_is_on(server: Server, tmp_path: Path) -> Non
     assert "Blocking call to time.sleep" in result["errors"]["4"]["message"], result["errors"]
 
 
-def test_zz_nothing_the_server_stored_holds_the_key(server: Server) -> None:
+def test_nothing_the_server_stored_holds_the_key(server: Server) -> None:
     """Runs, threads and their history through the SDK, then (server stopped, its state flushed)
-    every file under its ``.langgraph_api``, the output folder and the server log."""
+    every file under its ``.langgraph_api``, the output folder and the server log. It stops the
+    server, so it is the module's last test."""
     client = server.client
     key = server.key.encode()
     seen = 0
@@ -333,6 +334,7 @@ def test_zz_nothing_the_server_stored_holds_the_key(server: Server) -> None:
     server.stop()
     stored = [p for p in (server.work / ".langgraph_api").rglob("*") if p.is_file()]
     assert any(p.name.startswith(".langgraph_checkpoint") for p in stored), stored
+    assert any(b"studio_fal" in p.read_bytes() for p in stored), "the fal run's state is there"
     stored += [p for p in server.out.rglob("*") if p.is_file()] + [server.log]
     hits = [str(p) for p in stored if key in p.read_bytes()]
     assert hits == [], f"the key was stored in {hits}"
