@@ -110,7 +110,7 @@ def scene_sends(state: StoryState, keys: list[str] | None = None,
 
 
 DISPATCH_PATHS: dict[Hashable, str] = {"Send per pending scene": "video_agent",
-                  "nothing to generate": "summarize_story"}
+                                        "nothing to generate": "summarize_story"}
 """Path map of ``dispatch_scenes`` (the ``Send`` objects name ``video_agent`` themselves)."""
 
 
@@ -165,7 +165,6 @@ def story_input(story_id: str, scenes: list[SceneContext],
     """The story graph's input for a list of scenes."""
     return {"story_id": story_id, "scenes": {s.key: s for s in scenes},
             "narration": dict(narration or {})}
-
 
 
 class _ServedGraph(CompiledStateGraph):
