@@ -61,6 +61,19 @@ class VideoAgentContext:
         default=None,
         metadata={"description": "Base URL for video_url; file:// URIs when unset."},
     )
+    state_db: str | None = field(
+        default=None,
+        repr=False,
+        metadata={"description": "PostgreSQL URL holding the fal request ledger and the upload "
+                                 "and still caches for many workers; SQLite and folders under "
+                                 ".state when unset. The CLI sets it to --checkpoints."},
+    )
+    storage: str | None = field(
+        default=None,
+        metadata={"description": "Where clips go: the output folder when unset, or "
+                                 "s3://bucket/prefix (endpoint and credentials from the AWS "
+                                 "environment variables)."},
+    )
     fal_key: str | None = field(
         default=None,
         repr=False,

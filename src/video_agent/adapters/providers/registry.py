@@ -30,7 +30,7 @@ def resolve_provider(spec: str, ctx: VideoAgentContext) -> VideoProvider:
     kind, _, arg = spec.strip().partition(":")
     key_hash = hashlib.sha256((ctx.fal_key or "").encode()).hexdigest()[:12]
     cache_key = (spec, ctx.resolution, str(ctx.state_dir), ctx.provider_timeout_s,
-                 ctx.budget_usd, key_hash)
+                 ctx.budget_usd, key_hash, ctx.state_db)
     if cache_key in _CACHE:
         return _CACHE[cache_key]
     provider: VideoProvider
@@ -46,7 +46,8 @@ def resolve_provider(spec: str, ctx: VideoAgentContext) -> VideoProvider:
         from video_agent.adapters.providers.fal import make_fal_provider
 
         provider = make_fal_provider(arg, state_dir=ctx.state_dir, key=ctx.fal_key,
-                                     timeout_s=ctx.provider_timeout_s, budget_usd=ctx.budget_usd)
+                                     timeout_s=ctx.provider_timeout_s, budget_usd=ctx.budget_usd,
+                                     state_db=ctx.state_db)
     else:
         raise ProviderSpecError(
             f"provider {spec!r}: unknown kind {kind!r} (use 'local', 'local:<preset>', "
