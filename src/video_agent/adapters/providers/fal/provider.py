@@ -24,6 +24,7 @@ import aiohttp
 import fal_client
 from fal_client import AsyncRequestHandle, Completed, InProgress, Queued
 
+from video_agent import faultpoints
 from video_agent.adapters.providers.base import Progress, ProviderError
 from video_agent.adapters.providers.fal import ledger as states
 from video_agent.adapters.providers.fal.endpoints import FalEndpoint
@@ -36,7 +37,6 @@ from video_agent.adapters.providers.fal.mapping import (
     public_args,
 )
 from video_agent.adapters.providers.fal.uploads import ImageUploader, storage_host
-from video_agent.adapters.state_stores import state_stores
 from video_agent.models import GenerationRequest, GenerationResult
 
 _Loop = asyncio.AbstractEventLoop
@@ -127,6 +127,8 @@ class FalProvider:
         self.download_attempts = download_attempts
         self.result_attempts = result_attempts
         self.retry_delay_s = retry_delay_s
+        from video_agent.adapters.state_stores import state_stores  # it imports this package
+
         self.ledger = state_stores(self.state_dir, state_db).ledger
         self.uploader = ImageUploader(self.ledger, data_uri_max_bytes=data_uri_max_bytes)
 
@@ -234,6 +236,7 @@ class FalProvider:
         ep = self.endpoint
         assert charge is not None
         progress(0.03, f"fal {ep.id}: submitting")
+        faultpoints.hit("fal_claimed")
         try:
             handle = await client.submit(ep.id, args)
         except BaseException as exc:
