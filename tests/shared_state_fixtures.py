@@ -4,6 +4,7 @@ loopback port with its bucket. Import them into a test module."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import uuid
@@ -71,8 +72,6 @@ def s3_env(s3_server: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     client = boto3.client("s3", endpoint_url=s3_server)
-    try:
+    with contextlib.suppress(client.exceptions.BucketAlreadyOwnedByYou):
         client.create_bucket(Bucket="clips")
-    except client.exceptions.BucketAlreadyOwnedByYou:
-        pass
     return env
