@@ -61,9 +61,9 @@ async def run_story(story: Story, ctx: VideoAgentContext, *, max_concurrency: in
         ctx = dataclasses.replace(ctx, state_db=checkpoints)
     async with contextlib.AsyncExitStack() as stack:
         if ctx.state_db:
-            from video_agent.adapters.postgres import close_pools
+            from video_agent.adapters.postgres import pools_in_use
 
-            stack.push_async_callback(close_pools)
+            await stack.enter_async_context(pools_in_use())
         return await _run(story, ctx, max_concurrency, on_event, checkpoints)
 
 

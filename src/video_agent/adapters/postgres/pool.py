@@ -7,8 +7,10 @@ starting at once create each table exactly once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import weakref
+from collections.abc import AsyncIterator
 
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
@@ -17,9 +19,10 @@ from video_agent.adapters.checkpoints import describe
 
 _POOLS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, AsyncConnectionPool]] = (
     weakref.WeakKeyDictionary())
+_USERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, int] = weakref.WeakKeyDictionary()
 _OPENING: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
     weakref.WeakKeyDictionary())
-MAX_CONNECTIONS = 10
+MAX_CONNECTIONS = 20
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS fal_requests (
@@ -85,3 +88,17 @@ async def close_pools() -> None:
     pools = _POOLS.pop(asyncio.get_running_loop(), {})
     for pool in pools.values():
         await pool.close()
+
+
+@contextlib.asynccontextmanager
+async def pools_in_use() -> AsyncIterator[None]:
+    """Keep the running loop's pools open while any story run on it needs them; the last run
+    to leave closes them (a server runs several stories on one loop)."""
+    loop = asyncio.get_running_loop()
+    _USERS[loop] = _USERS.get(loop, 0) + 1
+    try:
+        yield
+    finally:
+        _USERS[loop] -= 1
+        if not _USERS[loop]:
+            await close_pools()

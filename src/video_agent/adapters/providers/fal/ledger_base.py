@@ -76,7 +76,7 @@ def resumable(entry: Entry | None) -> bool:
 
 
 async def claim_loop(key: str, *, try_lock: Callable[[], Awaitable[T | None]],
-                     unlock: Callable[[T], Awaitable[None]],
+                     unlock: Callable[[Any], Awaitable[None]],
                      get: Callable[[str], Awaitable[Entry | None]],
                      reserve: Callable[[], Awaitable[int]], wait_s: float,
                      poll_s: float = 0.2) -> tuple[Claim, T | None]:
