@@ -127,3 +127,23 @@ async def test_concurrent_writers_never_share_a_version(storage: S3Storage,
     async with httpx.AsyncClient() as http:
         for video, body in zip(videos, bodies, strict=True):
             assert (await http.get(video.video_url)).content == body
+
+
+async def test_the_http_app_serves_clips_from_s3(storage: S3Storage, tmp_path: Path) -> None:
+    from video_agent.serve import create_app
+
+    await storage.save_scene("shown", "1", clip(tmp_path, b"clip bytes"), {"duration": 6.0})
+    app = create_app(tmp_path / "out", storage=f"s3://{storage.bucket}/{storage.prefix}")
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as api:
+        stories = (await api.get("/api/stories")).json()["stories"]
+        assert [s["story_id"] for s in stories] == ["shown"]
+        scene = (await api.get("/api/stories/shown/scenes/1")).json()
+        assert scene["status"] == "done" and scene["metadata"]["duration"] == 6.0
+        video = await api.get("/api/stories/shown/scenes/1/video")
+        meta = (await api.get("/api/stories/shown/scenes/1/metadata")).json()
+        missing = await api.get("/api/stories/shown/scenes/2/video")
+    assert video.status_code == 307 and meta["version"] == 1
+    assert missing.status_code == 404
+    async with httpx.AsyncClient() as http:
+        assert (await http.get(video.headers["location"])).content == b"clip bytes"
