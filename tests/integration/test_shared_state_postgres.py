@@ -126,13 +126,18 @@ from video_agent.models import GenerationRequest
 
 request = GenerationRequest.model_validate_json(Path(sys.argv[1]).read_text())
 provider = make_fal_provider(sys.argv[2], state_dir=Path(sys.argv[3]), key=None, timeout_s=60,
-                             budget_usd=None, state_db=sys.argv[4])
+                             budget_usd=None, state_db=sys.argv[4] or None)
 asyncio.run(provider.generate(request, lambda f, m: None))
 """
 
 
+@pytest.mark.parametrize("backend", ["postgres", "sqlite"])
 def test_a_worker_killed_holding_the_claim_does_not_block_the_others(
-        fake_fal, pg_dsn: str, tmp_path: Path) -> None:
+        backend: str, fake_fal, pg_dsn: str, tmp_path: Path) -> None:
+    dsn = pg_dsn if backend == "postgres" else ""
+    # PostgreSQL workers share the database only; SQLite ones share the state folder.
+    state_a, state_b = ((tmp_path / "a" / ".state", tmp_path / "b" / ".state") if dsn else
+                        (tmp_path / "shared" / ".state",) * 2)
     fake_fal.call(lambda: fake_fal.fake.set_scenario("*", latency_s=0.3, width=320,
                                                      height=180))
     image = make_still(tmp_path / "still.png")
@@ -142,18 +147,17 @@ def test_a_worker_killed_holding_the_claim_does_not_block_the_others(
     env = {**os.environ, **fake_fal.env(), "FAL_HOME_DIR": str(tmp_path / "fal_home"),
            "VIDEO_AGENT_KILL_AT": "fal_claimed"}
     child = subprocess.run([sys.executable, "-c", CHILD, str(request_file), DEFAULT_PRIMARY,
-                            str(tmp_path / "a" / ".state"), pg_dsn], env=env,
+                            str(state_a), dsn], env=env,
                            capture_output=True, text=True, timeout=120)
     assert child.returncode == -9, child.stderr  # killed after its claim, before the submit
     assert fake_fal.fake.submits == {}
 
     async def rerun() -> tuple[GenerationResult, float]:
-        provider = make_fal_provider(DEFAULT_PRIMARY, state_dir=tmp_path / "b" / ".state",
-                                     key=DUMMY_KEY, timeout_s=60, budget_usd=None,
-                                     state_db=pg_dsn)
+        provider = make_fal_provider(DEFAULT_PRIMARY, state_dir=state_b, key=DUMMY_KEY,
+                                     timeout_s=60, budget_usd=None, state_db=dsn or None)
         try:
             result = await provider.generate(request, lambda f, m: None)
-            return result, await PostgresLedger(pg_dsn).spent("story")
+            return result, await state_stores(state_b, dsn or None).ledger.spent("story")
         finally:
             await close_pools()
 
