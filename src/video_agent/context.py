@@ -67,6 +67,19 @@ class VideoAgentContext:
         metadata={"description": "Name of the environment variable holding the fal.ai key "
                                  "(the name, never the key itself)."},
     )
+    state_db: str | None = field(
+        default=None,
+        repr=False,
+        metadata={"description": "PostgreSQL URL holding the fal request ledger and the upload "
+                                 "and still caches for many workers; SQLite and folders under "
+                                 ".state when unset. The CLI sets it to --checkpoints."},
+    )
+    storage: str | None = field(
+        default=None,
+        metadata={"description": "Where clips go: the output folder when unset, or "
+                                 "s3://bucket/prefix (endpoint and credentials from the AWS "
+                                 "environment variables)."},
+    )
     chat_model: Any = field(
         default=None,
         repr=False,

@@ -7,7 +7,6 @@ brings its own); the CLI compiles the story graph with its checkpointer through
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Hashable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
@@ -63,7 +62,8 @@ class StoryRunState(StoryState, total=False):
     pending: Annotated[list[str], lambda _old, new: new]
 
 
-def scenes_to_generate(state: StoryState, ctx: VideoAgentContext) -> tuple[list[str], dict]:
+async def scenes_to_generate(state: StoryState,
+                             ctx: VideoAgentContext) -> tuple[list[str], dict]:
     """Scenes this pass must generate, and the stored videos of the ones it can keep.
 
     A scene with a good current video on disk is kept unless forced; ``only_scenes`` limits the
@@ -78,7 +78,7 @@ def scenes_to_generate(state: StoryState, ctx: VideoAgentContext) -> tuple[list[
     for key in sorted(state.get("scenes") or {}, key=scene_order):
         if only and key not in only:
             continue
-        current = storage.current(story_id, key) if story_id else None
+        current = await storage.current(story_id, key) if story_id else None
         if current is not None and key not in forced:
             kept[key] = current
         else:
@@ -89,7 +89,7 @@ def scenes_to_generate(state: StoryState, ctx: VideoAgentContext) -> tuple[list[
 async def prepare_story(state: StoryRunState,
                         runtime: Runtime[VideoAgentContext]) -> dict[str, Any]:
     ctx = context_of(runtime)
-    pending, kept = await asyncio.to_thread(scenes_to_generate, state, ctx)
+    pending, kept = await scenes_to_generate(state, ctx)
     return {"pending": pending, "videos": kept, "errors": dict.fromkeys(kept)}
 
 
@@ -141,7 +141,7 @@ async def summarize_story(state: StoryRunState,
         },
         "planned_durations": state.get("planned_durations") or {},
     }
-    await asyncio.to_thread(storage_of(ctx).write_story_summary, story_id, summary)
+    await storage_of(ctx).write_story_summary(story_id, summary)
     return {}
 
 

@@ -8,12 +8,15 @@ that has a good stored video and retries the others.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from video_agent.adapters.checkpoints import open_checkpointer
+from video_agent.adapters.state_stores import is_postgres
 from video_agent.context import VideoAgentContext
 from video_agent.graph import build_story_graph
 from video_agent.models import SceneError, SceneVideo
@@ -51,8 +54,21 @@ async def run_story(story: Story, ctx: VideoAgentContext, *, max_concurrency: in
     """Run (or resume) ``story``; ``on_event`` receives progress and scene-finished events.
 
     ``checkpoints`` names the checkpoint store: SQLite under the output folder by default, or
-    a ``postgresql://`` URL.
+    a ``postgresql://`` URL, which then also holds the fal request ledger and the upload and
+    still caches (unless ``ctx.state_db`` names another database).
     """
+    if is_postgres(checkpoints) and not ctx.state_db:
+        ctx = dataclasses.replace(ctx, state_db=checkpoints)
+    async with contextlib.AsyncExitStack() as stack:
+        if ctx.state_db:
+            from video_agent.adapters.postgres import pools_in_use
+
+            await stack.enter_async_context(pools_in_use())
+        return await _run(story, ctx, max_concurrency, on_event, checkpoints)
+
+
+async def _run(story: Story, ctx: VideoAgentContext, max_concurrency: int,
+               on_event: Callable[[Event], None] | None, checkpoints: str | None) -> StoryRun:
     async with open_checkpointer(checkpoints, ctx.state_dir) as saver:
         graph = build_story_graph(checkpointer=saver)
         config = thread_config(story.story_id, max_concurrency)

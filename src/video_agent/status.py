@@ -7,24 +7,26 @@ from pathlib import Path
 from typing import Any
 
 from video_agent.adapters.checkpoints import checkpoint_path, open_checkpointer
-from video_agent.adapters.storage import LocalStorage
+from video_agent.adapters.storage import open_storage
 from video_agent.adapters.storage.local import check_story_id
 from video_agent.graph import build_story_graph
 from video_agent.runner import thread_config
 from video_agent.state import scene_order
 
 
-def story_ids(out: Path) -> list[str]:
-    return LocalStorage(out).stories()
+async def story_ids(out: Path, storage: str | None = None) -> list[str]:
+    return await open_storage(storage, out).stories()
 
 
-async def story_status(out: Path, story_id: str, checkpoints: str | None = None) -> dict[str, Any]:
+async def story_status(out: Path, story_id: str, checkpoints: str | None = None,
+                       storage: str | None = None) -> dict[str, Any]:
     """Every scene's status: ``done`` (with version, duration, verdict), ``failed`` (with the
     stage and reason), ``pending`` (in an interrupted run) or ``not_run``.
 
     Files are read in a worker thread and checkpoints through the async saver, so this never
     blocks an event loop."""
     check_story_id(story_id)
+    store = open_storage(storage, out)
     values: dict[str, Any] = {}
     run = "no checkpoint"
     state_dir = await asyncio.to_thread(lambda: Path(out).resolve() / ".state")
@@ -35,17 +37,12 @@ async def story_status(out: Path, story_id: str, checkpoints: str | None = None)
         if snapshot.values:
             values = snapshot.values
             run = "interrupted (run the story again to resume)" if snapshot.next else "finished"
-    return await asyncio.to_thread(_stored_status, LocalStorage(out), story_id, values, run)
-
-
-def _stored_status(storage: LocalStorage, story_id: str, values: dict[str, Any],
-                   run: str) -> dict[str, Any]:
-    keys = set(values.get("scenes") or {}) | set(storage.scenes(story_id))
+    keys = set(values.get("scenes") or {}) | set(await store.scenes(story_id))
     errors = values.get("errors") or {}
     pending = set(values.get("pending") or []) if run.startswith("interrupted") else set()
     scenes: dict[str, Any] = {}
     for key in sorted(keys, key=scene_order):
-        video = storage.current(story_id, key)
+        video = await store.current(story_id, key)
         if key in errors:
             error = errors[key]
             scenes[key] = {"status": "failed", "stage": error.stage, "field": error.field,

@@ -1,7 +1,9 @@
 """Image source: a scene's still from a local path or an http(s) URL, verified and cached.
 
 Every still is decoded once with Pillow before any provider sees it; the verified bytes are kept in
-``<cache>/<sha256>.<ext>`` and URLs map to their hash, so a still is fetched once across runs.
+``<cache>/<sha256>.<ext>`` and a still cache maps URLs to their hash, so a still is fetched once
+across runs: ``urls.json`` in the cache folder (``FolderStillCache``), or PostgreSQL shared by
+many workers (``video_agent.adapters.postgres.PostgresStillCache``).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 import os
 import uuid
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import unquote, urlparse
 
 import aiohttp
@@ -33,15 +36,62 @@ class ImageError(Exception):
         self.reason = reason
 
 
+class StillCache(Protocol):
+    """Verified stills by source URL, whatever holds them."""
+
+    async def lookup(self, url: str) -> LocalImage | None:
+        """The still fetched from ``url`` before, as a local file, or None."""
+        ...
+
+    async def remember(self, url: str | None, image: LocalImage, data: bytes) -> None:
+        """Keep ``image`` (its verified ``data``), fetched from ``url`` when not None."""
+        ...
+
+
+class FolderStillCache:
+    """The embedded still cache: ``urls.json`` beside the content-addressed files."""
+
+    def __init__(self, cache_dir: Path) -> None:
+        self.cache_dir = cache_dir
+
+    def _index_path(self) -> Path:
+        return self.cache_dir / "urls.json"
+
+    async def lookup(self, url: str) -> LocalImage | None:
+        return await asyncio.to_thread(self._cached_url, url)
+
+    async def remember(self, url: str | None, image: LocalImage, data: bytes) -> None:
+        if url is not None:
+            await asyncio.to_thread(self._remember_url, url, image)
+
+    def _cached_url(self, url: str) -> LocalImage | None:
+        try:
+            entry = json.loads(self._index_path().read_text())[url]
+        except (OSError, ValueError, KeyError):
+            return None
+        image = LocalImage.model_validate(entry)
+        return image if Path(image.path).is_file() else None
+
+    def _remember_url(self, url: str, image: LocalImage) -> None:
+        try:
+            index = json.loads(self._index_path().read_text())
+        except (OSError, ValueError):
+            index = {}
+        index[url] = image.model_dump()
+        atomic_write(self._index_path(), json.dumps(index, indent=1).encode())
+
+
 class ImageSource:
     """Resolves image references to verified local files."""
 
     def __init__(self, cache_dir: Path, *, max_bytes: int = 25 * 1024 * 1024,
-                 timeout_s: float = 30.0, base_dir: Path | None = None) -> None:
+                 timeout_s: float = 30.0, base_dir: Path | None = None,
+                 stills: StillCache | None = None) -> None:
         self.cache_dir = cache_dir
         self.max_bytes = max_bytes
         self.timeout_s = timeout_s
         self.base_dir = base_dir
+        self.stills: StillCache = stills or FolderStillCache(cache_dir)
 
     async def resolve(self, ref: str, *, field: str = "image_url") -> LocalImage:
         ref = ref.strip()
@@ -62,18 +112,24 @@ class ImageSource:
         return await self._local(path, ref, field)
 
     async def _local(self, path: Path, ref: str, field: str) -> LocalImage:
-        return await asyncio.to_thread(self._read_local, path, ref, field)
+        data = await asyncio.to_thread(self._read_local, path, field)
+        return await self._keep(data, ref, field, None)
 
-    def _read_local(self, path: Path, ref: str, field: str) -> LocalImage:
+    def _read_local(self, path: Path, field: str) -> bytes:
         if not path.is_file():
             raise ImageError(field, f"no such file: {path}")
         size = path.stat().st_size
         if size > self.max_bytes:
             raise ImageError(field, f"{size} bytes is over the {self.max_bytes}-byte limit")
-        return self._verify_and_cache(path.read_bytes(), ref, field, None)
+        return path.read_bytes()
+
+    async def _keep(self, data: bytes, ref: str, field: str, url: str | None) -> LocalImage:
+        image = await asyncio.to_thread(self._verify_and_cache, data, ref, field)
+        await self.stills.remember(url, image, data)
+        return image
 
     async def _fetch(self, url: str, field: str) -> LocalImage:
-        cached = await asyncio.to_thread(self._cached_url, url)
+        cached = await self.stills.lookup(url)
         if cached is not None:
             return cached
         timeout = aiohttp.ClientTimeout(total=self.timeout_s)
@@ -101,42 +157,19 @@ class ImageSource:
         except aiohttp.ClientError as exc:
             raise ImageError(field, f"{url} is unreachable ({exc.__class__.__name__}: {exc})") \
                 from exc
-        image = await asyncio.to_thread(self._verify_and_cache, bytes(data), url, field, url)
-        return image
+        return await self._keep(bytes(data), url, field, url)
 
     # ------------------------------------------------------------------ cache
 
-    def _index_path(self) -> Path:
-        return self.cache_dir / "urls.json"
-
-    def _cached_url(self, url: str) -> LocalImage | None:
-        try:
-            entry = json.loads(self._index_path().read_text())[url]
-        except (OSError, ValueError, KeyError):
-            return None
-        image = LocalImage.model_validate(entry)
-        return image if Path(image.path).is_file() else None
-
-    def _remember_url(self, url: str, image: LocalImage) -> None:
-        try:
-            index = json.loads(self._index_path().read_text())
-        except (OSError, ValueError):
-            index = {}
-        index[url] = image.model_dump()
-        _atomic_write(self._index_path(), json.dumps(index, indent=1).encode())
-
-    def _verify_and_cache(self, data: bytes, ref: str, field: str, url: str | None) -> LocalImage:
+    def _verify_and_cache(self, data: bytes, ref: str, field: str) -> LocalImage:
         width, height, fmt = verify_image_bytes(data, field)
         digest = hashlib.sha256(data).hexdigest()
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         target = self.cache_dir / f"{digest}.{FORMATS[fmt]}"
         if not target.exists():
-            _atomic_write(target, data)
-        image = LocalImage(path=str(target), sha256=digest, width=width, height=height,
-                           format=fmt, source=ref)
-        if url is not None:
-            self._remember_url(url, image)
-        return image
+            atomic_write(target, data)
+        return LocalImage(path=str(target), sha256=digest, width=width, height=height,
+                          format=fmt, source=ref)
 
 
 def verify_image_bytes(data: bytes, field: str) -> tuple[int, int, str]:
@@ -162,7 +195,7 @@ def verify_image_bytes(data: bytes, field: str) -> tuple[int, int, str]:
     return width, height, fmt
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def atomic_write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
     try:

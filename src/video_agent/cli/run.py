@@ -21,6 +21,7 @@ from rich.progress import (
 from rich.table import Table
 
 from video_agent.adapters.providers.registry import resolve_provider
+from video_agent.adapters.storage import open_storage
 from video_agent.cli.app import app
 from video_agent.context import VideoAgentContext
 from video_agent.runner import Event, StoryRun, run_story
@@ -46,6 +47,9 @@ def run(
     checkpoints: Annotated[str | None, typer.Option(
         envvar="VIDEO_AGENT_CHECKPOINTS",
         help="Checkpoint store: sqlite (under OUT/.state) or a postgresql:// URL.")] = None,
+    storage: Annotated[str | None, typer.Option(
+        envvar="VIDEO_AGENT_STORAGE",
+        help="Clip storage: the output folder (default) or s3://bucket/prefix.")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log details.")] = False,
 ) -> None:
     """Generate the videos of a story (resuming an interrupted run of it)."""
@@ -66,10 +70,15 @@ def run(
             output_dir=str(out), primary=primary, fallback=fallback, resolution=resolution,
             only_scenes=only, force_scenes=(only or list(story.scenes)) if force else [],
             budget_usd=budget,
-            story_dir=str(story_file.resolve().parent))
+            story_dir=str(story_file.resolve().parent), storage=storage or None)
         ctx.size  # noqa: B018 - validates --resolution early
     except ValueError as exc:
         console.print(f"[red]error:[/] --resolution: {exc}")
+        raise typer.Exit(2) from exc
+    try:
+        open_storage(ctx.storage, ctx.out)
+    except ValueError as exc:
+        console.print(f"[red]error:[/] --{exc}")
         raise typer.Exit(2) from exc
     for option, spec in (("--primary", primary), ("--fallback", fallback)):
         try:
@@ -150,23 +159,30 @@ def status(
     checkpoints: Annotated[str | None, typer.Option(
         envvar="VIDEO_AGENT_CHECKPOINTS",
         help="Checkpoint store: sqlite (under OUT/.state) or a postgresql:// URL.")] = None,
+    storage: Annotated[str | None, typer.Option(
+        envvar="VIDEO_AGENT_STORAGE",
+        help="Clip storage: the output folder (default) or s3://bucket/prefix.")] = None,
 ) -> None:
     """Show a story's scenes from storage and checkpoints."""
     from video_agent.status import story_ids, story_status
 
-    ids = [story_id] if story_id else story_ids(out)
+    try:
+        ids = [story_id] if story_id else asyncio.run(story_ids(out, storage))
+    except ValueError as exc:
+        console.print(f"[red]error:[/] --{exc}")
+        raise typer.Exit(2) from exc
     if not ids:
         console.print(f"no stories under {out}")
         raise typer.Exit(0 if not story_id else 1)
     for sid in ids:
         try:
-            info = asyncio.run(story_status(out, sid, checkpoints))
+            info = asyncio.run(story_status(out, sid, checkpoints, storage))
         except ValueError as exc:
             console.print(f"[red]error:[/] {exc}")
             raise typer.Exit(2) from exc
         if not info["scenes"]:
             console.print(f"[red]error:[/] no story {sid!r} under {out} (stories: "
-                          f"{', '.join(story_ids(out)) or 'none'})")
+                          f"{', '.join(asyncio.run(story_ids(out, storage))) or 'none'})")
             raise typer.Exit(1)
         table = Table(title=f"story {sid}: {info['run']}")
         for column in ("scene", "status", "version", "duration", "verdict", "detail"):

@@ -25,6 +25,9 @@ def serve(
     max_concurrency: Annotated[int, typer.Option(min=1, help="Scenes in flight per run.")] = 2,
     max_body_kb: Annotated[int, typer.Option(min=1, help="Largest accepted story body, KiB.")] = (
         1024),
+    storage: Annotated[str | None, typer.Option(
+        envvar="VIDEO_AGENT_STORAGE",
+        help="Clip storage: the output folder (default) or s3://bucket/prefix.")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log details.")] = False,
 ) -> None:
     """Serve the API, live runs and the preview page (open http://HOST:PORT/)."""
@@ -47,7 +50,12 @@ def serve(
     if images_root is not None and not images_root.is_dir():
         typer.echo(f"error: --images-root: {images_root} is not a folder", err=True)
         raise typer.Exit(2)
-    web = create_app(out, max_body_bytes=max_body_kb * 1024, max_concurrency=max_concurrency,
-                     primary=primary, fallback=fallback, images_root=images_root)
+    try:
+        web = create_app(out, max_body_bytes=max_body_kb * 1024,
+                         max_concurrency=max_concurrency, primary=primary, fallback=fallback,
+                         images_root=images_root, storage=storage)
+    except ValueError as exc:
+        typer.echo(f"error: --{exc}", err=True)
+        raise typer.Exit(2) from exc
     typer.echo(f"serving {out.resolve()} on http://{host}:{port}/", err=True)
     uvicorn.run(web, host=host, port=port, log_level="info" if verbose else "warning")

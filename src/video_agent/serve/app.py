@@ -20,6 +20,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from video_agent.adapters.storage import open_storage
 from video_agent.runner import run_story
 from video_agent.serve import routes
 from video_agent.serve.metrics import TimingMiddleware, metrics_endpoint
@@ -38,6 +39,8 @@ class ServeSettings:
     fallback: str
     resolution: str
     runs: RunManager
+    storage: str | None = None
+    """Clip storage: None for the output folder, or s3://bucket/prefix."""
 
 
 async def index(request: Request) -> Response:
@@ -57,17 +60,21 @@ async def method_not_allowed(request: Request, exc: Exception) -> Response:
 def create_app(out_dir: Path, *, max_body_bytes: int = DEFAULT_MAX_BODY, max_concurrency: int = 2,
                primary: str = "local", fallback: str = "local:draft",
                resolution: str = "1024x576", images_root: Path | None = None,
-               runner: Runner = run_story) -> Starlette:
+               runner: Runner = run_story, storage: str | None = None) -> Starlette:
     """The app serving stories under ``out_dir``; runs use ``primary``/``fallback`` providers.
 
     ``images_root``: the folder posted stories may name stills in (relative paths resolve
     against it); without it, posted stories must use absolute paths or http(s) URLs.
+    ``storage``: where clips are (see ``open_storage``); an S3 clip is served by a redirect to its
+    presigned URL.
     """
+    open_storage(storage, Path(out_dir))  # a bad setting fails here, not on the first request
     settings = ServeSettings(
         out=Path(out_dir).expanduser().resolve(),
         images_root=Path(images_root).resolve() if images_root else None,
         max_body_bytes=max_body_bytes, primary=primary, fallback=fallback,
-        resolution=resolution, runs=RunManager(max_concurrency=max_concurrency, runner=runner))
+        resolution=resolution, runs=RunManager(max_concurrency=max_concurrency, runner=runner),
+        storage=storage or None)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -100,4 +107,5 @@ def create_app(out_dir: Path, *, max_body_bytes: int = DEFAULT_MAX_BODY, max_con
     return app
 
 
-app = create_app(Path(os.environ.get("VIDEO_AGENT_OUT", "generated_video")))
+app = create_app(Path(os.environ.get("VIDEO_AGENT_OUT", "generated_video")),
+                 storage=os.environ.get("VIDEO_AGENT_STORAGE") or None)

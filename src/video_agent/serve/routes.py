@@ -9,9 +9,9 @@ from typing import Any
 
 from sse_starlette.sse import EventSourceResponse
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 
-from video_agent.adapters.storage import LocalStorage
+from video_agent.adapters.storage import LocalStorage, SceneStorage, open_storage
 from video_agent.adapters.storage.local import check_story_id
 from video_agent.context import VideoAgentContext
 from video_agent.serve.runs import RunBusy, RunManager
@@ -36,6 +36,11 @@ def _settings(request: Request) -> Any:
     return request.app.state.video_agent
 
 
+def _storage(request: Request) -> SceneStorage:
+    settings = _settings(request)
+    return open_storage(settings.storage, settings.out)
+
+
 def _manager(request: Request) -> RunManager:
     return _settings(request).runs
 
@@ -58,7 +63,7 @@ def _scene(request: Request) -> str:
 async def _status(request: Request, story_id: str) -> dict[str, Any]:
     """Stored and checkpointed status, overlaid with the live state of a running story."""
     out: Path = _settings(request).out
-    info = await story_status(out, story_id)
+    info = await story_status(out, story_id, storage=_settings(request).storage)
     run = _manager(request).last(story_id)
     if run is not None:
         info["running"] = not run.finished
@@ -86,8 +91,8 @@ async def _status(request: Request, story_id: str) -> dict[str, Any]:
 
 
 async def list_stories(request: Request) -> Response:
-    out: Path = _settings(request).out
-    ids = set(await asyncio.to_thread(LocalStorage(out).stories)) | set(_manager(request).ids())
+    ids = set(await _storage(request).stories()) | {
+        sid for sid in _manager(request).ids()}
     stories = []
     for sid in sorted(ids):
         try:
@@ -112,7 +117,7 @@ async def get_scene(request: Request) -> Response:
     info = await _status(request, story_id)
     if key not in info["scenes"]:
         raise ApiError(404, f"story {story_id!r} has no scene {key}")
-    video = await asyncio.to_thread(LocalStorage(_settings(request).out).current, story_id, key)
+    video = await _storage(request).current(story_id, key)
     body = {"story_id": story_id, "scene": key, **info["scenes"][key],
             "metadata": video.metadata if video else None}
     if body["metadata"]:
@@ -132,13 +137,29 @@ def _scene_file(request: Request, name: str) -> Path:
     return path
 
 
+async def _remote_video(request: Request) -> Any:
+    """The current video of a scene whose clips are not in the output folder."""
+    story_id, key = _story_id(request), _scene(request)
+    video = await _storage(request).current(story_id, key)
+    if video is None:
+        raise ApiError(404, f"story {story_id!r} scene {key} has no stored video")
+    return video
+
+
 async def get_video(request: Request) -> Response:
+    if _settings(request).storage:
+        video = await _remote_video(request)
+        return RedirectResponse(video.video_url, status_code=307,
+                                headers={"cache-control": "no-store"})
     path = await asyncio.to_thread(_scene_file, request, "video.mp4")
     return FileResponse(path, media_type="video/mp4",
                         headers={"cache-control": "no-cache"})
 
 
 async def get_metadata(request: Request) -> Response:
+    if _settings(request).storage:
+        return JSONResponse((await _remote_video(request)).model_dump(mode="json"),
+                            headers={"cache-control": "no-store"})
     path = await asyncio.to_thread(_scene_file, request, "metadata.json")
     return Response(await asyncio.to_thread(path.read_bytes), media_type="application/json")
 
@@ -167,7 +188,8 @@ def _context(request: Request, story: Story, only: list[str], force: list[str]) 
     settings = _settings(request)
     return VideoAgentContext(output_dir=str(settings.out), primary=settings.primary,
                              fallback=settings.fallback, resolution=settings.resolution,
-                             only_scenes=only, force_scenes=force)
+                             only_scenes=only, force_scenes=force,
+                             storage=settings.storage)
 
 
 def _start(request: Request, story: Story, only: list[str], force: list[str]) -> Response:

@@ -13,6 +13,7 @@ from langgraph.runtime import Runtime
 from pydantic import ValidationError
 
 from video_agent.adapters.images import ImageError, ImageSource
+from video_agent.adapters.state_stores import state_stores
 from video_agent.context import VideoAgentContext
 from video_agent.models import SceneContext, SceneError
 from video_agent.reasoning import analyze_scene
@@ -44,7 +45,8 @@ async def analyze_context(state: SceneState, runtime: Runtime[VideoAgentContext]
     report(0.0, "fetching the still")
     source = ImageSource(ctx.state_dir / "images", max_bytes=ctx.image_max_bytes,
                          timeout_s=ctx.image_timeout_s,
-                         base_dir=Path(ctx.story_dir) if ctx.story_dir else None)
+                         base_dir=Path(ctx.story_dir) if ctx.story_dir else None,
+                         stills=state_stores(ctx.state_dir, ctx.state_db).stills)
     try:
         image = await source.resolve(scene.image_ref, field=scene.image_field)
     except ImageError as exc:

@@ -45,7 +45,7 @@ async def assess_quality(state: SceneState, runtime: Runtime[VideoAgentContext])
     slot = state.get("candidate_slot") or "primary"
     report = Reporter(runtime, state.get("story_id", ""), scene.key, "assess_quality")
     report(0.0, f"checking the {slot} clip")
-    work_dir = Path(state.get("work_dir") or await asyncio.to_thread(storage_of(ctx).temp_dir))
+    work_dir = Path(state.get("work_dir") or await storage_of(ctx).temp_dir())
     settings, target = gate_for(state.get("plan") or state["params"], ctx)
     quality = await asyncio.to_thread(
         assess_clip, candidate.path, state["image"].path,
@@ -62,8 +62,8 @@ async def assess_quality(state: SceneState, runtime: Runtime[VideoAgentContext])
                      error="; ".join(quality.reasons), error_kind="quality")
     update["attempts"] = [failed]
     telemetry.provider_outcomes.labels(failed.provider, failed.model, slot, failed.outcome).inc()
-    await asyncio.to_thread(storage_of(ctx).record_attempt, state.get("story_id", ""),
-                            {"scene": scene.key, **failed.model_dump()})
+    await storage_of(ctx).record_attempt(state.get("story_id", ""),
+                                         {"scene": scene.key, **failed.model_dump()})
     if slot == "fallback":
         attempts = [*(state.get("attempts") or []), failed]
         update.update(scene_update(scene.key, errors=SceneError(

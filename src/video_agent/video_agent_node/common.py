@@ -13,7 +13,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from video_agent import telemetry
-from video_agent.adapters.storage import LocalStorage
+from video_agent.adapters.storage import SceneStorage, open_storage
 from video_agent.context import VideoAgentContext
 from video_agent.models import SceneContext, SceneError
 from video_agent.state import SceneState, scene_update
@@ -31,8 +31,9 @@ def context_of(runtime: Runtime[VideoAgentContext] | None) -> VideoAgentContext:
     return ctx if isinstance(ctx, VideoAgentContext) else VideoAgentContext()
 
 
-def storage_of(ctx: VideoAgentContext) -> LocalStorage:
-    return LocalStorage(ctx.out, public_base_url=ctx.public_base_url)
+def storage_of(ctx: VideoAgentContext) -> SceneStorage:
+    """The run's clip storage: the output folder, or S3 when ``ctx.storage`` names a bucket."""
+    return open_storage(ctx.storage, ctx.out, public_base_url=ctx.public_base_url)
 
 
 def scene_of(state: SceneState) -> SceneContext:

@@ -51,8 +51,8 @@ async def attempt(state: SceneState, runtime: Runtime[VideoAgentContext], slot: 
     trace = trace.model_copy(deep=True)
     trace.conflicts.extend(c for c in conflicts if c not in trace.conflicts)
     prompt = build_prompt(fitted, state["analysis"], provider.capabilities, scene)
-    work_dir = state.get("work_dir") or str(await asyncio.to_thread(storage.temp_dir))
-    stored = await asyncio.to_thread(storage.versions, story_id, scene.key)
+    work_dir = state.get("work_dir") or str(await storage.temp_dir())
+    stored = await storage.versions(story_id, scene.key)
     request = GenerationRequest(story_id=story_id, scene=scene.key, slot=slot, params=fitted,
                                 image=state["image"], prompt=prompt, work_dir=work_dir,
                                 generation=len(stored))
@@ -71,8 +71,7 @@ async def attempt(state: SceneState, runtime: Runtime[VideoAgentContext], slot: 
                          request_id=request_id, outcome="error", error=message,
                          error_kind=kind, elapsed_s=round(time.perf_counter() - started, 3),
                          conflicts=conflicts)
-        await asyncio.to_thread(storage.record_attempt, story_id,
-                                {"scene": scene.key, **failed.model_dump()})
+        await storage.record_attempt(story_id, {"scene": scene.key, **failed.model_dump()})
         _observe(failed)
         update = _failed(state, slot, failed, critical=critical or slot == "fallback",
                          message=message, field=field)
@@ -82,8 +81,7 @@ async def attempt(state: SceneState, runtime: Runtime[VideoAgentContext], slot: 
     done = Attempt(slot=slot, provider=result.provider, model=result.model,
                    request_id=result.request_id, outcome="ok", cost=result.cost,
                    elapsed_s=round(time.perf_counter() - started, 3), conflicts=conflicts)
-    await asyncio.to_thread(storage.record_attempt, story_id,
-                            {"scene": scene.key, **done.model_dump()})
+    await storage.record_attempt(story_id, {"scene": scene.key, **done.model_dump()})
     _observe(done)
     queue_wait = result.details.get("queue_wait_s")
     if isinstance(queue_wait, int | float):

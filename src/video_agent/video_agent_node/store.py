@@ -82,11 +82,12 @@ async def store(state: SceneState, runtime: Runtime[VideoAgentContext]) -> dict[
     report = Reporter(runtime, story_id, scene.key, "store")
     storage = storage_of(ctx)
     metadata = build_metadata(state)
-    video: SceneVideo = await asyncio.to_thread(
-        storage.save_scene, story_id, scene.key, Path(state["quality"].path), metadata)
+    clip = Path(state["quality"].path)
+    size = await asyncio.to_thread(lambda: clip.stat().st_size)
+    video: SceneVideo = await storage.save_scene(story_id, scene.key, clip, metadata)
     if state.get("work_dir"):
-        await asyncio.to_thread(storage.discard, state["work_dir"])
-    telemetry.bytes_stored.inc(await asyncio.to_thread(lambda: Path(video.path).stat().st_size))
+        await storage.discard(state["work_dir"])
+    telemetry.bytes_stored.inc(size)
     telemetry.scene_outcomes.labels(
         "fallback" if state.get("candidate_slot") == "fallback" else "success").inc()
     report(1.0, f"stored version {video.version}")

@@ -28,7 +28,7 @@ class ProviderSpecError(ValueError):
 def resolve_provider(spec: str, ctx: VideoAgentContext) -> VideoProvider:
     kind, _, arg = spec.strip().partition(":")
     cache_key = (spec, ctx.resolution, str(ctx.state_dir), ctx.provider_timeout_s,
-                 ctx.budget_usd, ctx.fal_key_env)
+                 ctx.budget_usd, ctx.fal_key_env, ctx.state_db)
     if cache_key in _CACHE:
         return _CACHE[cache_key]
     provider: VideoProvider
@@ -44,7 +44,8 @@ def resolve_provider(spec: str, ctx: VideoAgentContext) -> VideoProvider:
         from video_agent.adapters.providers.fal import make_fal_provider
 
         provider = make_fal_provider(arg, state_dir=ctx.state_dir, key_env=ctx.fal_key_env,
-                                     timeout_s=ctx.provider_timeout_s, budget_usd=ctx.budget_usd)
+                                     timeout_s=ctx.provider_timeout_s, budget_usd=ctx.budget_usd,
+                                     state_db=ctx.state_db)
     else:
         raise ProviderSpecError(
             f"provider {spec!r}: unknown kind {kind!r} (use 'local', 'local:<preset>', "

@@ -18,14 +18,16 @@ from video_agent.adapters.providers.fal.provider import FalProvider
 
 
 def make_fal_provider(endpoint_id: str, *, state_dir: Path, key_env: str = "FAL_KEY",
-                      timeout_s: float, budget_usd: float | None) -> VideoProvider:
+                      timeout_s: float, budget_usd: float | None,
+                      state_db: str | None = None) -> VideoProvider:
     """A provider for a registered endpoint; ``ValueError`` (listing known ids) otherwise.
 
     A missing key is reported by ``generate`` (``ProviderError`` kind ``missing_key``), so a run
-    without a key still reaches its fallback.
+    without a key still reaches its fallback. ``state_db`` (a PostgreSQL DSN) puts the request
+    ledger and the upload cache in that database instead of SQLite under ``state_dir``.
     """
     return FalProvider(get_endpoint(endpoint_id), state_dir=Path(state_dir), key_env=key_env,
-                       timeout_s=timeout_s, budget_usd=budget_usd)
+                       timeout_s=timeout_s, budget_usd=budget_usd, state_db=state_db)
 
 
 __all__ = [

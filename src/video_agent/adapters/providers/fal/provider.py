@@ -25,11 +25,12 @@ import aiohttp
 import fal_client
 from fal_client import AsyncRequestHandle, Completed, InProgress, Queued
 
+from video_agent import faultpoints
 from video_agent.adapters.providers.base import Progress, ProviderError
 from video_agent.adapters.providers.fal import ledger as states
 from video_agent.adapters.providers.fal.endpoints import FalEndpoint
 from video_agent.adapters.providers.fal.errors import classify, redact
-from video_agent.adapters.providers.fal.ledger import Entry, Ledger, request_key
+from video_agent.adapters.providers.fal.ledger import Entry, request_key
 from video_agent.adapters.providers.fal.mapping import (
     clip_seconds,
     fingerprint,
@@ -121,7 +122,7 @@ class FalProvider:
                  stuck_queue_s: float | None = None, data_uri_max_bytes: int = 0,
                  download_max_bytes: int = 512 * 1024 * 1024, download_timeout_s: float = 120.0,
                  download_attempts: int = 3, result_attempts: int = 3,
-                 retry_delay_s: float = 0.5) -> None:
+                 retry_delay_s: float = 0.5, state_db: str | None = None) -> None:
         self.endpoint = endpoint
         self.model = endpoint.id
         self.capabilities = endpoint.capabilities
@@ -137,7 +138,9 @@ class FalProvider:
         self.download_attempts = download_attempts
         self.result_attempts = result_attempts
         self.retry_delay_s = retry_delay_s
-        self.ledger = Ledger(self.state_dir)
+        from video_agent.adapters.state_stores import state_stores  # it imports this package
+
+        self.ledger = state_stores(self.state_dir, state_db).ledger
         self.uploader = ImageUploader(self.ledger, data_uri_max_bytes=data_uri_max_bytes)
 
     def __repr__(self) -> str:
@@ -160,7 +163,7 @@ class FalProvider:
         ep = self.endpoint
         args_hash = fingerprint(ep, request)
         lkey = request_key(request.story_id, request.scene, request.slot, ep.id, args_hash)
-        entry = await asyncio.to_thread(self.ledger.get, lkey)
+        entry = await self.ledger.get(lkey)
         details: dict[str, Any] = {"endpoint": ep.id, "resumed": False}
 
         if entry and entry.status == states.DOWNLOADED and entry.video_path \
@@ -189,17 +192,16 @@ class FalProvider:
                     raise
                 # fal could not load the still from an earlier upload (stored files expire):
                 # upload it afresh and submit once more.
-                await asyncio.to_thread(self.ledger.forget_upload, request.image.sha256,
-                                        storage_host())
+                await self.ledger.forget_upload(request.image.sha256, storage_host())
                 details["reuploaded_after"] = str(exc)
                 result = await self._submit_and_follow(client, request, lkey, args_hash, key,
                                                        progress, started, deadline, details)
-        entry = await asyncio.to_thread(self.ledger.get, lkey)
+        entry = await self.ledger.get(lkey)
         assert entry is not None and entry.request_id
         path = await self._download(result, request, entry, key, progress)
-        await asyncio.to_thread(self.ledger.downloaded, lkey, str(path))
+        await self.ledger.downloaded(lkey, str(path))
         details["seed"] = result.get("seed")
-        entry = await asyncio.to_thread(self.ledger.get, lkey)
+        entry = await self.ledger.get(lkey)
         assert entry is not None
         progress(1.0, f"fal {ep.id}: clip downloaded")
         return self._result(entry, str(path), started, details)
@@ -224,28 +226,47 @@ class FalProvider:
                 raise ProviderError(
                     f"fal {ep.id}: no free request slot within the timeout; nothing submitted",
                     kind="timeout")
-            charge = await asyncio.to_thread(
-                self.ledger.reserve, key=lkey, story_id=request.story_id, scene=request.scene,
-                slot=request.slot, endpoint=ep.id, args_hash=args_hash,
-                args=public_args(args, ep.image_arg), cost=cost, budget=self.budget_usd)
-            progress(0.03, f"fal {ep.id}: submitting")
-            try:
-                handle = await client.submit(ep.id, args)
-            except BaseException as exc:
-                err = classify(exc, where="submit", image_arg=ep.image_arg, key=key)
-                if isinstance(exc, asyncio.CancelledError):
-                    # The submit may or may not have reached fal; keep the charge.
-                    raise
-                await asyncio.to_thread(self.ledger.release, lkey, charge, str(err))
-                if err.kind == "rate_limited":
-                    _note_rate_limited(ep.id)
-                raise err from exc
-            await asyncio.to_thread(self.ledger.submitted, lkey, charge, handle.request_id)
-            _COOLDOWN.pop(ep.id, None)
-            details["submitted_after_s"] = round(time.monotonic() - started, 3)
-            progress(0.05, f"fal {ep.id}: request {handle.request_id} submitted")
+            async with self.ledger.claim(
+                    key=lkey, story_id=request.story_id, scene=request.scene,
+                    slot=request.slot, endpoint=ep.id, args_hash=args_hash,
+                    args=public_args(args, ep.image_arg), cost=cost, budget=self.budget_usd,
+                    wait_s=max(0.0, deadline - time.monotonic())) as claim:
+                if claim.resume is not None:
+                    # Another worker submitted this very request: follow it, pay nothing.
+                    rid = claim.resume.request_id
+                    assert rid is not None
+                    details.update(resumed=True, submitted_elsewhere=True)
+                    progress(0.05, f"fal {ep.id}: following request {rid} submitted elsewhere")
+                    handle = await client.get_handle(ep.id, rid)
+                else:
+                    handle = await self._submit(client, args, lkey, claim.charge_id, key,
+                                                progress)
+                    details["submitted_after_s"] = round(time.monotonic() - started, 3)
             result = await self._follow(handle, lkey, key, progress, deadline, details)
         return result
+
+    async def _submit(self, client: fal_client.AsyncClient, args: dict[str, Any], lkey: str,
+                      charge: int | None, key: str, progress: Progress) -> AsyncRequestHandle:
+        """Submit under a held claim and record the request id before anything else."""
+        ep = self.endpoint
+        assert charge is not None
+        progress(0.03, f"fal {ep.id}: submitting")
+        faultpoints.hit("fal_claimed")
+        try:
+            handle = await client.submit(ep.id, args)
+        except BaseException as exc:
+            err = classify(exc, where="submit", image_arg=ep.image_arg, key=key)
+            if isinstance(exc, asyncio.CancelledError):
+                # The submit may or may not have reached fal; keep the charge.
+                raise
+            await self.ledger.release(lkey, charge, str(err))
+            if err.kind == "rate_limited":
+                _note_rate_limited(ep.id)
+            raise err from exc
+        await self.ledger.submitted(lkey, charge, handle.request_id)
+        _COOLDOWN.pop(ep.id, None)
+        progress(0.05, f"fal {ep.id}: request {handle.request_id} submitted")
+        return handle
 
     async def _wait_cooldown(self, deadline: float) -> None:
         until, _ = _COOLDOWN.get(self.endpoint.id, (0.0, 0.0))
@@ -284,7 +305,7 @@ class FalProvider:
                 if err.critical or failures >= 3:
                     # A request fal may still finish stays resumable; an unknown one does not.
                     keep = err.kind in _TRANSIENT and not err.critical
-                    await asyncio.to_thread(self.ledger.failed, lkey, str(err),
+                    await self.ledger.failed(lkey, str(err),
                                             status=states.SUBMITTED if keep else states.FAILED)
                     raise err from exc
                 await asyncio.sleep(self.retry_delay_s * failures)
@@ -323,7 +344,7 @@ class FalProvider:
                 break
             await asyncio.sleep(self.poll_interval_s)
         result = await self._fetch_result(handle, lkey, key)
-        await asyncio.to_thread(self.ledger.completed, lkey, result)
+        await self.ledger.completed(lkey, result)
         return result
 
     async def _fetch_result(self, handle: AsyncRequestHandle, lkey: str,
@@ -345,14 +366,14 @@ class FalProvider:
                     continue
                 # A transient failure keeps the request resumable; a real error ends it.
                 status = states.SUBMITTED if transient else states.FAILED
-                await asyncio.to_thread(self.ledger.failed, lkey, str(err), status=status)
+                await self.ledger.failed(lkey, str(err), status=status)
                 raise err from exc
         raise AssertionError("unreachable")
 
     async def _cancel(self, handle: AsyncRequestHandle, lkey: str, why: str) -> None:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(handle.cancel(), timeout=10)
-        await asyncio.to_thread(self.ledger.failed, lkey, why, status=states.CANCELLED)
+        await self.ledger.failed(lkey, why, status=states.CANCELLED)
 
     async def _download(self, result: dict[str, Any], request: GenerationRequest, entry: Entry,
                         key: str, progress: Progress) -> Path:

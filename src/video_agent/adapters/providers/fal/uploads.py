@@ -13,7 +13,7 @@ import fal_client.client as fal_http
 
 from video_agent.adapters.providers.base import ProviderError
 from video_agent.adapters.providers.fal.errors import classify
-from video_agent.adapters.providers.fal.ledger import Ledger
+from video_agent.adapters.providers.fal.ledger_base import UploadCache
 from video_agent.models import LocalImage
 
 DEFAULT_MAX_AGE_S = 6 * 3600.0
@@ -45,7 +45,7 @@ class ImageUploader:
     are uploaded with ``upload_file`` once per content hash and storage host.
     """
 
-    def __init__(self, ledger: Ledger, *, data_uri_max_bytes: int = 0,
+    def __init__(self, ledger: UploadCache, *, data_uri_max_bytes: int = 0,
                  max_age_s: float = DEFAULT_MAX_AGE_S) -> None:
         self.ledger = ledger
         self.data_uri_max_bytes = data_uri_max_bytes
@@ -63,8 +63,7 @@ class ImageUploader:
             return await asyncio.to_thread(data_uri, path), "data_uri"
         host = storage_host()
         async with _lock(image.sha256):
-            url = await asyncio.to_thread(self.ledger.upload_url, image.sha256, host,
-                                          self.max_age_s)
+            url = await self.ledger.upload_url(image.sha256, host, self.max_age_s)
             if url:
                 return url, "cached"
             try:
@@ -73,5 +72,5 @@ class ImageUploader:
                 err = classify(exc, where="upload", image_arg=field, key=key)
                 raise ProviderError(f"{field}: upload of the still failed ({err})",
                                     kind="upload", critical=True, field=field) from exc
-            await asyncio.to_thread(self.ledger.remember_upload, image.sha256, host, url)
+            await self.ledger.remember_upload(image.sha256, host, url)
             return url, "uploaded"

@@ -1,0 +1,98 @@
+"""The SQLite request ledger (``Ledger``) behind the async ``RequestLedger`` protocol.
+
+The right to submit a key is an exclusive ``flock`` on ``<state_dir>/fal_claims/<key>.lock``:
+the operating system drops it when its process dies, so a crashed owner never blocks a rerun.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from video_agent.adapters.providers.fal.ledger import FAILED, Entry, Ledger
+from video_agent.adapters.providers.fal.ledger_base import CLAIM_WAIT_S, Claim, claim_loop
+
+
+class SqliteLedger:
+    """``RequestLedger`` and ``UploadCache`` on ``<state_dir>/fal_ledger.sqlite3``."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.state_dir = Path(state_dir)
+        self.sync = Ledger(self.state_dir)
+
+    def _try_lock(self, key: str) -> int | None:
+        folder = self.state_dir / "fal_claims"
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(folder / f"{key}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return None
+        return fd
+
+    @staticmethod
+    def _unlock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+    @contextlib.asynccontextmanager
+    async def claim(self, *, key: str, story_id: str, scene: str, slot: str, endpoint: str,
+                    args_hash: str, args: dict[str, Any], cost: float, budget: float | None,
+                    wait_s: float = CLAIM_WAIT_S) -> AsyncIterator[Claim]:
+        async def try_lock() -> int | None:
+            return await asyncio.to_thread(self._try_lock, key)
+
+        async def unlock(fd: int) -> None:
+            await asyncio.to_thread(self._unlock, fd)
+
+        async def reserve() -> int:
+            return await asyncio.to_thread(
+                self.sync.reserve, key=key, story_id=story_id, scene=scene, slot=slot,
+                endpoint=endpoint, args_hash=args_hash, args=args, cost=cost, budget=budget)
+
+        claim, fd = await claim_loop(key, try_lock=try_lock, unlock=unlock, get=self.get,
+                                     reserve=reserve, wait_s=wait_s)
+        try:
+            yield claim
+        finally:
+            if fd is not None:
+                await unlock(fd)
+
+    async def get(self, key: str) -> Entry | None:
+        return await asyncio.to_thread(self.sync.get, key)
+
+    async def entries(self, story_id: str | None = None) -> list[Entry]:
+        return await asyncio.to_thread(self.sync.entries, story_id)
+
+    async def submitted(self, key: str, charge_id: int, request_id: str) -> None:
+        await asyncio.to_thread(self.sync.submitted, key, charge_id, request_id)
+
+    async def release(self, key: str, charge_id: int, error: str) -> None:
+        await asyncio.to_thread(self.sync.release, key, charge_id, error)
+
+    async def completed(self, key: str, result: dict[str, Any]) -> None:
+        await asyncio.to_thread(self.sync.completed, key, result)
+
+    async def downloaded(self, key: str, path: str) -> None:
+        await asyncio.to_thread(self.sync.downloaded, key, path)
+
+    async def failed(self, key: str, error: str, *, status: str = FAILED) -> None:
+        await asyncio.to_thread(lambda: self.sync.failed(key, error, status=status))
+
+    async def spent(self, story_id: str) -> float:
+        return await asyncio.to_thread(self.sync.spent, story_id)
+
+    async def upload_url(self, sha256: str, host: str, max_age_s: float) -> str | None:
+        return await asyncio.to_thread(self.sync.upload_url, sha256, host, max_age_s)
+
+    async def remember_upload(self, sha256: str, host: str, url: str) -> None:
+        await asyncio.to_thread(self.sync.remember_upload, sha256, host, url)
+
+    async def forget_upload(self, sha256: str, host: str) -> None:
+        await asyncio.to_thread(self.sync.forget_upload, sha256, host)
