@@ -8,9 +8,11 @@ that has a good stored video and retries the others.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from video_agent.adapters.checkpoints import open_checkpointer
@@ -51,8 +53,11 @@ async def run_story(story: Story, ctx: VideoAgentContext, *, max_concurrency: in
     """Run (or resume) ``story``; ``on_event`` receives progress and scene-finished events.
 
     ``checkpoints`` names the checkpoint store: SQLite under the output folder by default, or
-    a ``postgresql://`` URL.
+    a ``postgresql://`` URL. A story loaded from a file lets its stills live in that file's
+    folder unless ``ctx.story_dir`` says otherwise.
     """
+    if ctx.story_dir is None and story.path is not None:
+        ctx = dataclasses.replace(ctx, story_dir=str(Path(story.path).resolve().parent))
     async with open_checkpointer(checkpoints, ctx.state_dir) as saver:
         graph = build_story_graph(checkpointer=saver)
         config = thread_config(story.story_id, max_concurrency)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +32,8 @@ DEFAULT_MAX_BODY = 1024 * 1024
 @dataclass
 class ServeSettings:
     out: Path
-    images_root: Path | None
+    images_roots: list[Path]
+    allow_private_urls: bool
     max_body_bytes: int
     primary: str
     fallback: str
@@ -56,16 +57,20 @@ async def method_not_allowed(request: Request, exc: Exception) -> Response:
 
 def create_app(out_dir: Path, *, max_body_bytes: int = DEFAULT_MAX_BODY, max_concurrency: int = 2,
                primary: str = "local", fallback: str = "local:draft",
-               resolution: str = "1024x576", images_root: Path | None = None,
-               runner: Runner = run_story) -> Starlette:
+               resolution: str = "1024x576", images_root: Path | Sequence[Path] | None = None,
+               allow_private_urls: bool = False, runner: Runner = run_story) -> Starlette:
     """The app serving stories under ``out_dir``; runs use ``primary``/``fallback`` providers.
 
-    ``images_root``: the folder posted stories may name stills in (relative paths resolve
-    against it); without it, posted stories must use absolute paths or http(s) URLs.
+    ``images_root``: the folder (or folders) posted stories may name stills in (relative paths
+    resolve against the first); without one, posted stories must use http(s) URLs.
+    ``allow_private_urls`` lets runs fetch stills from private addresses; a posted story
+    cannot turn it on.
     """
+    roots = [images_root] if isinstance(images_root, (str, Path)) else list(images_root or ())
     settings = ServeSettings(
         out=Path(out_dir).expanduser().resolve(),
-        images_root=Path(images_root).resolve() if images_root else None,
+        images_roots=[Path(root).expanduser().resolve() for root in roots],
+        allow_private_urls=allow_private_urls,
         max_body_bytes=max_body_bytes, primary=primary, fallback=fallback,
         resolution=resolution, runs=RunManager(max_concurrency=max_concurrency, runner=runner))
 

@@ -44,7 +44,9 @@ async def analyze_context(state: SceneState, runtime: Runtime[VideoAgentContext]
     report(0.0, "fetching the still")
     source = ImageSource(ctx.state_dir / "images", max_bytes=ctx.image_max_bytes,
                          timeout_s=ctx.image_timeout_s,
-                         base_dir=Path(ctx.story_dir) if ctx.story_dir else None)
+                         base_dir=Path(ctx.story_dir) if ctx.story_dir else None,
+                         roots=[Path(r) for r in ctx.image_roots],
+                         allow_private_urls=ctx.allow_private_urls)
     try:
         image = await source.resolve(scene.image_ref, field=scene.image_field)
     except ImageError as exc:
