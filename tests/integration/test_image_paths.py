@@ -119,7 +119,8 @@ async def test_unusable_paths_are_clean_field_errors(tree: dict[str, Path], ref:
 async def test_a_symlink_loop_is_a_clean_error(tree: dict[str, Path]) -> None:
     loop = tree["story"] / "images" / "loop.jpg"
     os.symlink(loop, loop)
-    with pytest.raises(ImageError, match=re.escape("image_path: images/loop.jpg cannot be resolved")):
+    with pytest.raises(ImageError,
+                       match=re.escape("image_path: images/loop.jpg cannot be resolved")):
         await source(tree).resolve("images/loop.jpg", field="image_path")
 
 
