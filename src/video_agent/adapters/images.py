@@ -21,7 +21,12 @@ from aiohttp.abc import AbstractResolver
 from PIL import Image, UnidentifiedImageError
 from yarl import URL
 
-from video_agent.adapters.netguard import GuardedFetcher, UrlRefused, check_literal
+from video_agent.adapters.netguard import (
+    GuardedFetcher,
+    PinnedResolver,
+    UrlRefused,
+    check_literal,
+)
 from video_agent.models import LocalImage
 
 FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "BMP": "bmp", "TIFF": "tiff", "GIF": "gif"}
@@ -59,9 +64,22 @@ class ImageSource:
         self.allow_private_urls = allow_private_urls
         self._resolver = resolver
 
-    def check(self, ref: str, *, field: str = "image_url") -> None:
-        """The checks that need no network: scheme, literal address, path confinement."""
-        self._classify(ref, field)
+    async def check(self, ref: str, *, field: str = "image_url") -> None:
+        """Every check a fetch makes before connecting (scheme, the host's addresses, path
+        confinement), without connecting or reading the still."""
+        url, _ = self._classify(ref, field)
+        if url is None:
+            return
+        parsed = URL(url)
+        resolver = PinnedResolver(allow_private=self.allow_private_urls, inner=self._resolver)
+        try:
+            await resolver.check(parsed.host or "", parsed.port or 0)
+        except UrlRefused as exc:
+            raise ImageError(field, exc.reason) from None
+        except OSError as exc:
+            raise ImageError(field, f"host {parsed.host} cannot be resolved ({exc})") from None
+        finally:
+            await resolver.close()
 
     async def resolve(self, ref: str, *, field: str = "image_url") -> LocalImage:
         url, path = self._classify(ref, field)

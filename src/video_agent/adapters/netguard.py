@@ -130,6 +130,7 @@ class PinnedResolver(AbstractResolver):
         self.allow_private = allow_private
         self.exempt = tuple(exempt)
         self._inner = inner
+        self._own_inner: AbstractResolver | None = None
         self._checked: dict[tuple[str, int], list[ResolveResult]] = {}
 
     async def check(self, host: str, port: int) -> list[ResolveResult]:
@@ -144,7 +145,7 @@ class PinnedResolver(AbstractResolver):
                                      proto=0, flags=socket.AI_NUMERICHOST)]
         else:
             if self._inner is None:
-                self._inner = ThreadedResolver()
+                self._inner = self._own_inner = ThreadedResolver()
             results = await self._inner.resolve(host, port, family=socket.AF_UNSPEC)
         if not self.allow_private:
             for result in results:
@@ -165,8 +166,9 @@ class PinnedResolver(AbstractResolver):
         return results
 
     async def close(self) -> None:
-        if self._inner is not None:
-            await self._inner.close()
+        """Closes the system resolver it made; a resolver handed in stays its owner's."""
+        if self._own_inner is not None:
+            await self._own_inner.close()
 
 
 class GuardedFetcher:
@@ -194,24 +196,30 @@ class GuardedFetcher:
         resolver = PinnedResolver(allow_private=self.allow_private, inner=self._resolver,
                                   exempt=self.exempt)
         connector = aiohttp.TCPConnector(resolver=resolver, use_dns_cache=False)
-        async with aiohttp.ClientSession(
-                connector=connector, timeout=aiohttp.ClientTimeout(total=self.timeout_s)
-        ) as session:
-            for hop in range(self.max_redirects + 1):
-                try:
-                    check_literal(current, allow_private=self.allow_private, exempt=self.exempt)
-                    await resolver.check(current.host or "", current.port or 0)
-                except UrlRefused as exc:
-                    if hop == 0:
-                        raise
-                    raise UrlRefused(f"redirect {hop} to {current}: {exc.reason}") from None
-                async with session.get(current, allow_redirects=False) as response:
-                    location = response.headers.get("Location")
-                    if response.status not in REDIRECT_STATUSES or not location:
-                        yield response
-                        return
-                try:
-                    current = current.join(URL(location))
-                except ValueError as exc:
-                    raise UrlRefused(f"redirect {hop + 1} to {location!r} is not a URL") from exc
-            raise UrlRefused(f"{url} redirected more than {self.max_redirects} times")
+        timeout = aiohttp.ClientTimeout(total=self.timeout_s)
+        try:
+            async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+                for hop in range(self.max_redirects + 1):
+                    await self._check_hop(resolver, current, hop)
+                    async with session.get(current, allow_redirects=False) as response:
+                        location = response.headers.get("Location")
+                        if response.status not in REDIRECT_STATUSES or not location:
+                            yield response
+                            return
+                    try:
+                        current = current.join(URL(location))
+                    except ValueError as exc:
+                        raise UrlRefused(
+                            f"redirect {hop + 1} to {location!r} is not a URL") from exc
+                raise UrlRefused(f"{url} redirected more than {self.max_redirects} times")
+        finally:
+            await resolver.close()
+
+    async def _check_hop(self, resolver: PinnedResolver, url: URL, hop: int) -> None:
+        try:
+            check_literal(url, allow_private=self.allow_private, exempt=self.exempt)
+            await resolver.check(url.host or "", url.port or 0)
+        except UrlRefused as exc:
+            if hop == 0:
+                raise
+            raise UrlRefused(f"redirect {hop} to {url}: {exc.reason}") from None
