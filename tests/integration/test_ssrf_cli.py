@@ -9,43 +9,24 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socketserver
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from loopback_fixtures import Counting, counting_listener
 from video_agent.status import story_status
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-class Counting(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    connections = 0
-
-
-class HangUp(socketserver.BaseRequestHandler):
-    def handle(self) -> None:
-        assert isinstance(self.server, Counting)
-        self.server.connections += 1
-
-
 @pytest.fixture
 def listener() -> Iterator[Counting]:
-    server = Counting(("127.0.0.1", 0), HangUp)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with counting_listener() as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def story(tmp_path: Path, port: int) -> Path:
@@ -80,7 +61,7 @@ def run(story_file: Path, out: Path, *args: str, env: dict[str, str] | None = No
 
 def test_run_refuses_private_urls_and_escaping_paths(tmp_path: Path, listener: Counting) -> None:
     out = tmp_path / "out"
-    errors = run(story(tmp_path, listener.server_address[1]), out)
+    errors = run(story(tmp_path, listener.port), out)
     assert "image_url: host localhost resolves to 127.0.0.1, which is a loopback address" \
         in errors["1"]
     assert "image_url: host 2130706433 is a loopback address (private addresses are refused; " \
@@ -92,7 +73,7 @@ def test_run_refuses_private_urls_and_escaping_paths(tmp_path: Path, listener: C
 
 
 def test_run_opt_ins_let_them_through(tmp_path: Path, listener: Counting) -> None:
-    story_file = story(tmp_path, listener.server_address[1])
+    story_file = story(tmp_path, listener.port)
     errors = run(story_file, tmp_path / "out", "--allow-private-urls",
                  "--images-root", str(tmp_path))
     assert "unreachable" in errors["1"], "fetched (the listener hangs up)"
@@ -119,7 +100,7 @@ def test_explain_checks_each_still_as_a_run_would_without_fetching(
 
     from video_agent.cli.app import app
 
-    story_file = story(tmp_path, listener.server_address[1])
+    story_file = story(tmp_path, listener.port)
     refused = CliRunner().invoke(app, ["explain", str(story_file), "--json"])
     assert refused.exit_code == 1
     errors = {r["scene"]: r.get("error", "") for r in json.loads(refused.stdout)}
