@@ -102,7 +102,7 @@ def test_a_scene_runs_through_the_server_api(server: tuple[str, Path], tmp_path:
     result = httpx.post(f"{base}/runs/wait", timeout=300, json={
         "assistant_id": assistant(base, "video_agent"),
         "input": {"story_id": "studio", "scene": scene},
-        "context": {"output_dir": str(tmp_path)}}).json()
+        "context": {"output_dir": str(tmp_path), "image_roots": [str(EXAMPLE_IMAGES)]}}).json()
     assert result.get("errors", {}).get("5") is None, result.get("errors")
     video = result["videos"]["5"]
     assert video["metadata"]["provider"] == "local"
@@ -144,7 +144,7 @@ def test_a_scene_on_a_fal_model_runs_inside_the_server(server: tuple[str, Path],
         "assistant_id": assistant(base, "video_agent"),
         "input": {"story_id": "studio_fal", "scene": scene},
         "context": {"output_dir": str(tmp_path), "primary": f"fal:{DEFAULT_PRIMARY}",
-                    "fallback": ""}}).json()
+                    "fallback": "", "image_roots": [str(EXAMPLE_IMAGES)]}}).json()
     assert result.get("errors", {}).get("3") is None, result.get("errors")
     video = result["videos"]["3"]
     assert (video["metadata"]["provider"], video["metadata"]["model"]) == ("fal", DEFAULT_PRIMARY)

@@ -59,15 +59,14 @@ class ImageSource:
         self.max_bytes = max_bytes
         self.timeout_s = timeout_s
         self.base_dir = base_dir
-        self.roots = [Path(r).expanduser().resolve() for r in
-                      ([base_dir] if base_dir is not None else []) + list(roots)]
+        self.roots = ([base_dir] if base_dir is not None else []) + [Path(r) for r in roots]
         self.allow_private_urls = allow_private_urls
         self._resolver = resolver
 
     async def check(self, ref: str, *, field: str = "image_url") -> None:
         """Every check a fetch makes before connecting (scheme, the host's addresses, path
         confinement), without connecting or reading the still."""
-        url, _ = self._classify(ref, field)
+        url, _ = await asyncio.to_thread(self._classify, ref, field)
         if url is None:
             return
         parsed = URL(url)
@@ -82,7 +81,7 @@ class ImageSource:
             await resolver.close()
 
     async def resolve(self, ref: str, *, field: str = "image_url") -> LocalImage:
-        url, path = self._classify(ref, field)
+        url, path = await asyncio.to_thread(self._classify, ref, field)  # stats the file system
         if url is not None:
             return await self._fetch(url, field)
         assert path is not None
@@ -124,7 +123,8 @@ class ImageSource:
                 raise ImageError(field, f"{ref} is a relative path and there is no story "
                                         "folder to resolve it against")
             path = self.base_dir / path
-        if not self.roots:
+        roots = [root.expanduser().resolve() for root in self.roots]
+        if not roots:
             raise ImageError(field, f"{ref}: local stills are refused because no image folder "
                                     "is allowed (set image_roots or story_dir)")
         try:
@@ -135,10 +135,10 @@ class ImageSource:
         except (OSError, RuntimeError) as exc:
             raise ImageError(field, f"{ref} cannot be resolved "
                                     f"({getattr(exc, 'strerror', None) or exc})") from None
-        if not any(resolved.is_relative_to(root) for root in self.roots):
+        if not any(resolved.is_relative_to(root) for root in roots):
             where = "is" if str(resolved) == ref else f"resolves to {resolved},"
             raise ImageError(field, f"{ref} {where} outside the allowed image roots "
-                                    f"({', '.join(map(str, self.roots))})")
+                                    f"({', '.join(map(str, roots))})")
         if missing:
             raise ImageError(field, f"no such file: {path}")
         return resolved
