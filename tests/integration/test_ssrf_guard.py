@@ -254,3 +254,17 @@ async def test_opted_in_fetches_follow_redirects_between_loopback_servers(
         assert image.format == "JPEG" and site.requests[-1] == "/good.jpg"
     finally:
         await runner.cleanup()
+
+
+async def test_a_still_cached_under_the_opt_in_is_not_reused_without_it(tmp_path: Path) -> None:
+    site, runner = await image_site("127.0.0.1")
+    try:
+        url = f"http://localhost:{site.port}/good.jpg"
+        opted = ImageSource(tmp_path / "cache", timeout_s=5, allow_private_urls=True)
+        assert (await opted.resolve(url)).width == 640
+        assert (await opted.resolve(url)).width == 640 and len(site.requests) == 1, "cached"
+        with pytest.raises(ImageError, match="loopback address"):
+            await ImageSource(tmp_path / "cache", timeout_s=5).resolve(url)
+        assert len(site.requests) == 1
+    finally:
+        await runner.cleanup()

@@ -2,6 +2,8 @@
 
 Every still is decoded once with Pillow before any provider sees it; the verified bytes are kept in
 ``<cache>/<sha256>.<ext>`` and URLs map to their hash, so a still is fetched once across runs.
+URLs pass the SSRF guard (:mod:`video_agent.adapters.netguard`) and local files must resolve
+inside the allowed folders.
 """
 
 from __future__ import annotations
@@ -192,7 +194,9 @@ class ImageSource:
     # ------------------------------------------------------------------ cache
 
     def _index_path(self) -> Path:
-        return self.cache_dir / "urls.json"
+        """URL -> still index; stills fetched with private addresses allowed are indexed apart,
+        so a run without the opt-in never reuses one."""
+        return self.cache_dir / ("urls.private.json" if self.allow_private_urls else "urls.json")
 
     def _cached_url(self, url: str) -> LocalImage | None:
         try:
