@@ -17,29 +17,32 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from loopback_fixtures import Counting, counting_listener
+from loopback_fixtures import Counting, counting_listener, own_name
 from video_agent.status import story_status
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
+NAME, ADDRESS = own_name()
+
+
 @pytest.fixture
 def listener() -> Iterator[Counting]:
-    with counting_listener() as server:
+    with counting_listener(ADDRESS) as server:
         yield server
 
 
 def story(tmp_path: Path, port: int) -> Path:
-    """Scene 1 fetches from localhost, scene 2 from 2130706433 (127.0.0.1 as a number), scene
-    3 names a still outside the story folder (a real image, too small to use, so reading it
-    shows as its own error)."""
+    """Scene 1 fetches from this machine's own host name, scene 2 from 2130706433 (127.0.0.1
+    as a number), scene 3 names a still outside the story folder (a real image, too small to
+    use, so reading it shows as its own error)."""
     Image.new("RGB", (64, 64), (0, 0, 0)).save(tmp_path / "outside.png")
     folder = tmp_path / "stories"
     folder.mkdir()
     path = folder / "story.json"
     text = "A slow push-in on the harbour."
     path.write_text(json.dumps({"story_id": "guarded", "scenes": [
-        {"scene_number": 1, "scene_content": text, "image_url": f"http://localhost:{port}/a.jpg"},
+        {"scene_number": 1, "scene_content": text, "image_url": f"http://{NAME}:{port}/a.jpg"},
         {"scene_number": 2, "scene_content": text,
          "image_url": f"http://2130706433:{port}/b.jpg"},
         {"scene_number": 3, "scene_content": text, "image_path": "../outside.png"}]}))
@@ -62,8 +65,8 @@ def run(story_file: Path, out: Path, *args: str, env: dict[str, str] | None = No
 def test_run_refuses_private_urls_and_escaping_paths(tmp_path: Path, listener: Counting) -> None:
     out = tmp_path / "out"
     errors = run(story(tmp_path, listener.port), out)
-    assert "image_url: host localhost resolves to 127.0.0.1, which is a loopback address" \
-        in errors["1"]
+    assert f"image_url: host {NAME} resolves to {ADDRESS}, which is a " in errors["1"]
+    assert "(private addresses are refused; set allow_private_urls" in errors["1"]
     assert "image_url: host 2130706433 is a loopback address (private addresses are refused; " \
            "set allow_private_urls to fetch them)" in errors["2"]
     assert "image_path: " in errors["3"] and f"resolves to {tmp_path / 'outside.png'}, outside " \
@@ -104,7 +107,7 @@ def test_explain_checks_each_still_as_a_run_would_without_fetching(
     refused = CliRunner().invoke(app, ["explain", str(story_file), "--json"])
     assert refused.exit_code == 1
     errors = {r["scene"]: r.get("error", "") for r in json.loads(refused.stdout)}
-    assert "localhost resolves to 127.0.0.1, which is a loopback address" in errors["1"]
+    assert errors["1"] == "", "a host name is resolved and checked when the still is fetched"
     assert "host 2130706433 is a loopback address" in errors["2"]
     assert "outside the allowed image roots" in errors["3"]
     allowed = CliRunner().invoke(app, ["explain", str(story_file), "--json",

@@ -21,6 +21,7 @@ from aiohttp import web
 from aiohttp.abc import AbstractResolver, ResolveResult
 from PIL import Image
 
+from loopback_fixtures import counting_listener, own_name
 from video_agent.adapters.images import ImageError, ImageSource
 from video_agent.adapters.netguard import GuardedFetcher, UrlRefused
 
@@ -125,7 +126,7 @@ class MappedResolver(AbstractResolver):
 
 @pytest.mark.parametrize(("host", "kind"), [
     ("127.0.0.1", "a loopback address"),
-    ("localhost", "resolves to 127.0.0.1, which is a loopback address"),
+    ("localhost", "host localhost is a loopback name"),
     ("2130706433", "a loopback address"),
     ("0x7f000001", "a loopback address"),
     ("0x7f.1", "a loopback address"),
@@ -152,6 +153,19 @@ async def test_every_spelling_of_this_machine_is_refused_before_connecting(
     with pytest.raises(ImageError, match="unreachable") as opted:
         await ImageSource(tmp_path / "cache", timeout_s=2, allow_private_urls=True).resolve(url)
     assert counter.connections >= 1 or "not a canonical IPv4 address" in str(opted.value)
+
+
+async def test_a_name_the_system_resolves_to_this_machine_is_refused(tmp_path: Path) -> None:
+    name, address = own_name()
+    with counting_listener(address) as listener:
+        url = f"http://{name}:{listener.port}/still.jpg"
+        with pytest.raises(ImageError) as info:
+            await ImageSource(tmp_path, timeout_s=2).resolve(url)
+        assert f"host {name} resolves to {address}, which is a" in str(info.value)
+        assert listener.connections == 0
+        with pytest.raises(ImageError, match="unreachable"):
+            await ImageSource(tmp_path, timeout_s=2, allow_private_urls=True).resolve(url)
+        assert listener.connections >= 1
 
 
 async def test_ipv6_loopback_and_metadata_address_are_refused(tmp_path: Path) -> None:
@@ -218,7 +232,7 @@ async def test_a_redirect_to_loopback_is_refused_before_connecting(
         async with fetcher.get(f"{public_site.base}/to?url={target}"):
             pass
     assert info.value.reason.startswith("redirect 1 to http://")
-    assert "loopback address" in info.value.reason
+    assert "is a loopback" in info.value.reason
     assert counter.connections == 0 and len(public_site.requests) == 1
 
 
@@ -257,13 +271,14 @@ async def test_opted_in_fetches_follow_redirects_between_loopback_servers(
 
 
 async def test_a_still_cached_under_the_opt_in_is_not_reused_without_it(tmp_path: Path) -> None:
-    site, runner = await image_site("127.0.0.1")
+    name, address = own_name()
+    site, runner = await image_site(address)
     try:
-        url = f"http://localhost:{site.port}/good.jpg"
+        url = f"http://{name}:{site.port}/good.jpg"
         opted = ImageSource(tmp_path / "cache", timeout_s=5, allow_private_urls=True)
         assert (await opted.resolve(url)).width == 640
         assert (await opted.resolve(url)).width == 640 and len(site.requests) == 1, "cached"
-        with pytest.raises(ImageError, match="loopback address"):
+        with pytest.raises(ImageError, match=re.escape(f"{name} resolves to {address}, which")):
             await ImageSource(tmp_path / "cache", timeout_s=5).resolve(url)
         assert len(site.requests) == 1
     finally:

@@ -16,23 +16,25 @@ import httpx
 import pytest
 from test_serve_http import SERVE_CLI, read_events
 
-from loopback_fixtures import Counting, counting_listener
+from loopback_fixtures import Counting, counting_listener, own_name
 from serve_fixtures import FAST, free_port, serving
+
+NAME, ADDRESS = own_name()
 
 
 @pytest.fixture
 def listener() -> Iterator[Counting]:
-    with counting_listener() as server:
+    with counting_listener(ADDRESS) as server:
         yield server
 
 
 def posted(port: int, story_id: str = "probe") -> dict[str, Any]:
-    """A story whose still is on a name that resolves to loopback, with settings a body might
-    try to carry (a scene refuses unknown fields on its own)."""
+    """A story whose still is on this machine's own host name, with settings a body might try
+    to carry (a scene refuses unknown fields on its own)."""
     return {"story_id": story_id, "allow_private_urls": True,
             "context": {"allow_private_urls": True, "image_roots": ["/"]},
             "scenes": [{"scene_number": 1, "scene_content": "A quiet harbour at dawn.",
-                        "image_url": f"http://localhost:{port}/still.jpg"}]}
+                        "image_url": f"http://{NAME}:{port}/still.jpg"}]}
 
 
 def failure(http: httpx.Client, story_id: str) -> dict[str, Any]:
@@ -46,10 +48,11 @@ def test_a_posted_story_cannot_reach_loopback(tmp_path: Path, listener: Counting
         assert started.status_code == 202, started.text
         error = failure(http, "probe")
         assert error["field"] == "image_url"
-        assert "host localhost resolves to 127.0.0.1, which is a loopback address (private " \
-               "addresses are refused" in error["message"]
+        assert f"host {NAME} resolves to {ADDRESS}, which is a" in error["message"]
+        assert "(private addresses are refused" in error["message"]
         for field, value, reason in (
                 ("image_url", f"http://127.0.0.1:{listener.port}/a.jpg", "a loopback address"),
+                ("image_url", f"http://localhost:{listener.port}/a.jpg", "a loopback name"),
                 ("image_url", f"http://2130706433:{listener.port}/a.jpg", "a loopback address"),
                 ("image_url", "http://[::ffff:169.254.169.254]/latest", "a link-local address"),
                 ("image_path", "/etc/passwd", "local paths need the server's --images-root"),

@@ -91,6 +91,13 @@ def test_literal_check_refuses_before_any_lookup(url: str, reason: str) -> None:
     check_literal(URL(url.replace("ftp", "http")), allow_private=True)
 
 
+@pytest.mark.parametrize("host", ["localhost", "LocalHost.", "images.localhost"])
+def test_localhost_names_are_refused_without_dns(host: str) -> None:
+    with pytest.raises(UrlRefused, match=f"host {host.lower()} is a loopback name"):
+        check_literal(URL(f"http://{host}:8080/a.jpg"), allow_private=False)
+    check_literal(URL(f"http://{host}:8080/a.jpg"), allow_private=True)
+
+
 def test_exempt_networks_pass_and_nothing_else() -> None:
     exempt = [IPv4Network("127.0.0.2/32")]
     check_literal(URL("http://127.0.0.2/"), allow_private=False, exempt=exempt)

@@ -23,12 +23,7 @@ from aiohttp.abc import AbstractResolver
 from PIL import Image, UnidentifiedImageError
 from yarl import URL
 
-from video_agent.adapters.netguard import (
-    GuardedFetcher,
-    PinnedResolver,
-    UrlRefused,
-    check_literal,
-)
+from video_agent.adapters.netguard import GuardedFetcher, UrlRefused, check_literal
 from video_agent.models import LocalImage
 
 FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "BMP": "bmp", "TIFF": "tiff", "GIF": "gif"}
@@ -65,22 +60,11 @@ class ImageSource:
         self.allow_private_urls = allow_private_urls
         self._resolver = resolver
 
-    async def check(self, ref: str, *, field: str = "image_url") -> None:
-        """Every check a fetch makes before connecting (scheme, the host's addresses, path
-        confinement), without connecting or reading the still."""
-        url, _ = await asyncio.to_thread(self._classify, ref, field)
-        if url is None:
-            return
-        parsed = URL(url)
-        resolver = PinnedResolver(allow_private=self.allow_private_urls, inner=self._resolver)
-        try:
-            await resolver.check(parsed.host or "", parsed.port or 0)
-        except UrlRefused as exc:
-            raise ImageError(field, exc.reason) from None
-        except OSError as exc:
-            raise ImageError(field, f"host {parsed.host} cannot be resolved ({exc})") from None
-        finally:
-            await resolver.close()
+    def check(self, ref: str, *, field: str = "image_url") -> None:
+        """The checks a fetch makes that need no network (scheme, a host spelled as an address
+        or named localhost, path confinement); host names are resolved and checked only when
+        the still is fetched."""
+        self._classify(ref, field)
 
     async def resolve(self, ref: str, *, field: str = "image_url") -> LocalImage:
         url, path = await asyncio.to_thread(self._classify, ref, field)  # stats the file system

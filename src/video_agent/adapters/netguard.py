@@ -111,9 +111,18 @@ def _refusal(address: IPAddress, exempt: Networks) -> str | None:
     return address_refusal(address)
 
 
+def is_localhost_name(host: str) -> bool:
+    """``localhost`` and ``*.localhost`` always mean this machine (RFC 6761)."""
+    name = host.lower().rstrip(".")
+    return name == "localhost" or name.endswith(".localhost")
+
+
 def check_literal(url: URL, *, allow_private: bool, exempt: Networks = ()) -> None:
-    """The checks that need no DNS: the scheme, and the host if it is an address."""
+    """The checks that need no DNS: the scheme, and the host if it is an address or a
+    localhost name."""
     check_scheme(url)
+    if not allow_private and is_localhost_name(url.host or ""):
+        raise UrlRefused(f"host {url.host} is a loopback name ({OPT_IN})")
     address = literal_address(url.host or "")
     if address is not None and not allow_private:
         kind = _refusal(address, exempt)

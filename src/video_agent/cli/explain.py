@@ -47,8 +47,8 @@ def explain(
 ) -> None:
     """Show how each scene is read and planned, and why: no video is made.
 
-    Each still's reference is checked as a run would check it before fetching (scheme, the
-    host's addresses, folder), without reading or downloading it.
+    Each still's reference gets the checks a run makes before fetching that need no network
+    (scheme, address spellings, folder); nothing is read, resolved or downloaded.
     """
     from video_agent.adapters.images import ImageError, ImageSource
     from video_agent.cli.run import checked_image_roots
@@ -81,7 +81,7 @@ def explain(
             _report_invalid(console, key, raw, as_json, results)
             continue
         try:
-            asyncio.run(source.check(raw.image_ref, field=raw.image_field))
+            source.check(raw.image_ref, field=raw.image_field)
         except ImageError as exc:
             failed = True
             _report_error(console, key, str(exc), as_json, results)
