@@ -1,4 +1,4 @@
-"""Draw ``images/mountain_panorama.jpg``: layered ridges under a morning sky (2048x768)."""
+"""Draw ``stories/images/mountain_panorama.jpg``: layered ridges under a morning sky (2048x768)."""
 
 from pathlib import Path
 
@@ -34,7 +34,7 @@ def main() -> None:
     img += np.random.default_rng(7).normal(0, 4, img.shape)
     out = Image.fromarray(np.clip(img, 0, 255).astype(np.uint8))
     out = out.filter(ImageFilter.GaussianBlur(0.6))
-    out.save(Path(__file__).parent / "images" / "mountain_panorama.jpg", quality=90)
+    out.save(Path(__file__).parent / "stories" / "images" / "mountain_panorama.jpg", quality=90)
 
 
 if __name__ == "__main__":

@@ -96,7 +96,9 @@ async def main() -> None:
     graph = build_story_to_video_graph()
     final = await graph.ainvoke({"story_file": str(args.story)},
                                 {"max_concurrency": args.max_concurrency},
-                                context=VideoAgentContext(output_dir=args.out))
+                                context=VideoAgentContext(
+                                    output_dir=args.out,
+                                    story_dir=str(args.story.resolve().parent)))
     print(json.dumps(final["timeline"], indent=2))
 
 

@@ -14,7 +14,7 @@ from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_STORY = ROOT / "examples" / "stories" / "morning_cafe.json"
-EXAMPLE_IMAGES = ROOT / "examples" / "images"
+EXAMPLE_IMAGES = ROOT / "examples" / "stories" / "images"
 
 
 def run_cli(*args: str, cwd: Path | None = None, timeout: float = 600,

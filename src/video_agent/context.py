@@ -7,9 +7,23 @@ key stays in the environment and the context names the variable (``fal_key_env``
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+ALLOW_PRIVATE_URLS_ENV = "VIDEO_AGENT_ALLOW_PRIVATE_URLS"
+
+
+def env_flag(name: str) -> bool:
+    """A yes/no environment variable: 1/true/yes or 0/false/no/unset; anything else is an
+    error, so a typo does not silently mean "no"."""
+    value = os.environ.get(name, "").strip().lower()
+    if value in ("1", "true", "yes"):
+        return True
+    if value in ("", "0", "false", "no"):
+        return False
+    raise ValueError(f"{name}={value!r}: expected 1 or 0")
 
 
 @dataclass(kw_only=True)
@@ -35,6 +49,17 @@ class VideoAgentContext:
     story_dir: str | None = field(
         default=None,
         metadata={"description": "Folder that relative image paths are resolved against."},
+    )
+    image_roots: list[str] = field(
+        default_factory=list,
+        metadata={"description": "Folders besides story_dir that local stills (absolute paths, "
+                                 "file:// URLs) may resolve into; anything else is refused."},
+    )
+    allow_private_urls: bool = field(
+        default_factory=lambda: env_flag(ALLOW_PRIVATE_URLS_ENV),
+        metadata={"description": "Fetch stills from loopback, private and link-local addresses "
+                                 "(development only; default from "
+                                 "VIDEO_AGENT_ALLOW_PRIVATE_URLS=1)."},
     )
     image_max_bytes: int = field(
         default=25 * 1024 * 1024,

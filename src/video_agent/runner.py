@@ -13,6 +13,7 @@ import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from video_agent.adapters.checkpoints import open_checkpointer
@@ -55,8 +56,11 @@ async def run_story(story: Story, ctx: VideoAgentContext, *, max_concurrency: in
 
     ``checkpoints`` names the checkpoint store: SQLite under the output folder by default, or
     a ``postgresql://`` URL, which then also holds the fal request ledger and the upload and
-    still caches (unless ``ctx.state_db`` names another database).
+    still caches (unless ``ctx.state_db`` names another database). A story loaded from a file
+    lets its stills live in that file's folder unless ``ctx.story_dir`` says otherwise.
     """
+    if ctx.story_dir is None and story.path is not None:
+        ctx = dataclasses.replace(ctx, story_dir=str(Path(story.path).resolve().parent))
     if is_postgres(checkpoints) and not ctx.state_db:
         ctx = dataclasses.replace(ctx, state_db=checkpoints)
     async with contextlib.AsyncExitStack() as stack:

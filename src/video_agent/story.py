@@ -7,7 +7,8 @@
                  "image_prompt": "...", "layer1_analysis": "..."}],
      "narration": {"5": {"duration": 5.4, "text": "..."}}}
 
-Relative image paths are resolved against the story file's folder. A scene whose own fields are
+Relative image paths are joined to the story file's folder (the image source resolves them and
+refuses any that land outside the allowed image folders). A scene whose own fields are
 invalid is kept as given, so the run records a clear error for that scene and finishes the rest.
 """
 
@@ -94,6 +95,6 @@ def _absolute_image(item: dict[str, Any], base_dir: Path | None) -> dict[str, An
         # only plain paths: no URL scheme (a one-letter "scheme" is a Windows drive)
         if isinstance(value, str) and value and len(urlparse(value).scheme) <= 1:
             candidate = Path(value).expanduser()
-            if not candidate.is_absolute():
-                item[name] = str((base_dir / candidate).resolve())
+            if not candidate.is_absolute():  # joined, not resolved: the image source
+                item[name] = str(base_dir / candidate)  # resolves it and checks where it lands
     return item

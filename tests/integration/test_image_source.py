@@ -62,11 +62,12 @@ async def server() -> AsyncIterator[tuple[str, dict[str, int]]]:
 
 async def test_fetches_verifies_and_caches_by_content(server, tmp_path: Path) -> None:
     base, hits = server
-    source = ImageSource(tmp_path / "cache")
+    source = ImageSource(tmp_path / "cache", allow_private_urls=True)
     image = await source.resolve(f"{base}/good.jpg")
     assert (image.width, image.height, image.format) == (640, 360, "JPEG")
     assert Path(image.path).read_bytes() == jpeg()
-    again = await ImageSource(tmp_path / "cache").resolve(f"{base}/good.jpg")
+    again = await ImageSource(tmp_path / "cache", allow_private_urls=True).resolve(
+        f"{base}/good.jpg")
     assert again.sha256 == image.sha256
     assert hits["good.jpg"] == 1, "a second run must use the cache, not the network"
 
@@ -81,7 +82,8 @@ async def test_fetches_verifies_and_caches_by_content(server, tmp_path: Path) ->
 ])
 async def test_bad_urls_are_field_errors(server, tmp_path: Path, name: str, reason: str) -> None:
     base, _ = server
-    source = ImageSource(tmp_path / "cache", max_bytes=1 << 20, timeout_s=1.0)
+    source = ImageSource(tmp_path / "cache", max_bytes=1 << 20, timeout_s=1.0,
+                         allow_private_urls=True)
     with pytest.raises(ImageError) as info:
         await source.resolve(f"{base}/{name}", field="image_url")
     assert info.value.field == "image_url"
@@ -90,7 +92,7 @@ async def test_bad_urls_are_field_errors(server, tmp_path: Path, name: str, reas
 
 
 async def test_unreachable_host_and_bad_schemes(tmp_path: Path) -> None:
-    source = ImageSource(tmp_path, timeout_s=2.0)
+    source = ImageSource(tmp_path, timeout_s=2.0, allow_private_urls=True)
     with pytest.raises(ImageError, match="unreachable"):
         await source.resolve("http://127.0.0.1:9/nothing.jpg")
     with pytest.raises(ImageError, match="unsupported scheme 'ftp'"):

@@ -108,7 +108,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, fake_fal: FakeFalServer) ->
     fal_env = fake_fal.env(key=key)
     fal_env[KEY_ENV] = fal_env.pop("FAL_KEY")
     env.update(fal_env, FAL_HOME_DIR=str(work / "fal_home"), VIDEO_AGENT_OUT=str(out),
-               LANGSMITH_TRACING="false",
+               VIDEO_AGENT_IMAGES_ROOTS=str(work), LANGSMITH_TRACING="false",
                PYTHONPATH=os.pathsep.join([str(ROOT / "src"), str(ROOT / "tests"),
                                            env.get("PYTHONPATH", "")]))
     config = work / "langgraph.json"  # the project's, with absolute paths: cwd is the work
@@ -183,7 +183,8 @@ def test_a_scene_runs_through_the_server_api(server: Server, tmp_path: Path) -> 
              "layer1_analysis": "Slow push-in, about 4 seconds."}
     result = server.client.runs.wait(None, assistant(server, "video_agent"),
                                       input={"story_id": "studio", "scene": scene},
-                                      context={"output_dir": str(tmp_path)})
+                                      context={"image_roots": [str(EXAMPLE_IMAGES), str(tmp_path)],
+                 "output_dir": str(tmp_path)})
     assert isinstance(result, dict) and result.get("errors", {}).get("5") is None, result
     video = result["videos"]["5"]
     assert video["metadata"]["provider"] == "local"
@@ -195,7 +196,8 @@ def test_a_bad_scene_comes_back_as_a_recorded_error(server: Server, tmp_path: Pa
         None, assistant(server, "video_agent"),
         input={"story_id": "studio", "scene": {"scene_number": 2, "scene_content": "x",
                                                "image_url": "ftp://example.org/a.jpg"}},
-        context={"output_dir": str(tmp_path)})
+        context={"image_roots": [str(EXAMPLE_IMAGES), str(tmp_path)],
+                 "output_dir": str(tmp_path)})
     assert isinstance(result, dict)
     error = result["errors"]["2"]
     assert error["field"] == "image_url" and "unsupported scheme" in error["message"]
@@ -249,7 +251,8 @@ def test_story_progress_streams_per_scene_with_subgraphs(server: Server, tmp_pat
     parts = list(server.client.runs.stream(
         None, assistant(server, "story"),
         input={"story_id": "streamed", "scenes": scenes},
-        context={"output_dir": str(tmp_path / "out"), "primary": "local:draft",
+        context={"image_roots": [str(EXAMPLE_IMAGES), str(tmp_path)],
+                 "output_dir": str(tmp_path / "out"), "primary": "local:draft",
                  "fallback": ""},
         stream_mode=["custom", "updates"], stream_subgraphs=True))
     progress = progress_by_scene(parts)
@@ -262,7 +265,8 @@ def test_story_progress_streams_per_scene_with_subgraphs(server: Server, tmp_pat
     without = list(server.client.runs.stream(
         None, assistant(server, "story"),
         input={"story_id": "unstreamed", "scenes": {"1": scenes["1"]}},
-        context={"output_dir": str(tmp_path / "out2"), "primary": "local:draft",
+        context={"image_roots": [str(EXAMPLE_IMAGES), str(tmp_path)],
+                 "output_dir": str(tmp_path / "out2"), "primary": "local:draft",
                  "fallback": ""},
         stream_mode=["custom", "updates"]))
     assert progress_by_scene(without) == {}, "documented: subgraph events need the flag"
@@ -280,7 +284,8 @@ def test_a_fal_scene_on_a_thread_keeps_the_key_in_the_environment(
     result = client.runs.wait(
         thread["thread_id"], assistant(server, "video_agent"),
         input={"story_id": "studio_fal", "scene": scene},
-        context={"output_dir": str(server.out), "primary": f"fal:{DEFAULT_PRIMARY}",
+        context={"image_roots": [str(EXAMPLE_IMAGES), str(tmp_path)],
+                 "output_dir": str(server.out), "primary": f"fal:{DEFAULT_PRIMARY}",
                  "fallback": "", "fal_key_env": KEY_ENV})
     assert isinstance(result, dict) and result.get("errors", {}).get("3") is None, result
     video = result["videos"]["3"]
@@ -293,7 +298,8 @@ def test_a_fal_scene_on_a_thread_keeps_the_key_in_the_environment(
         thread["thread_id"], assistant(server, "video_agent"),
         input={"story_id": "studio_fal", "scene": {"scene_number": 3, "scene_content": "x",
                                                    "image_url": "ftp://x/a.jpg"}},
-        context={"output_dir": str(server.out), "fal_key_env": KEY_ENV})
+        context={"image_roots": [str(EXAMPLE_IMAGES), str(tmp_path)],
+                 "output_dir": str(server.out), "fal_key_env": KEY_ENV})
     assert isinstance(again, dict) and again["errors"]["3"]["field"] == "image_url", again
     assert again["videos"]["3"]["path"] == video["path"]
     history = client.threads.get_history(thread["thread_id"], limit=100)
@@ -311,7 +317,8 @@ def test_the_blocking_call_detector_is_on(server: Server, tmp_path: Path) -> Non
         input={"story_id": "studio", "scene": {
             "scene_number": 4, "scene_content": "A slow push-in.",
             "image_path": str(EXAMPLE_IMAGES / "portrait.jpg")}},
-        context={"output_dir": str(tmp_path), "primary": "py:providers_for_tests:blocking",
+        context={"image_roots": [str(EXAMPLE_IMAGES), str(tmp_path)],
+                 "output_dir": str(tmp_path), "primary": "py:providers_for_tests:blocking",
                  "fallback": ""})
     assert isinstance(result, dict)
     assert "Blocking call to time.sleep" in result["errors"]["4"]["message"], result["errors"]

@@ -20,7 +20,7 @@ from video_agent.adapters.render.motion_meter import luma_frames, measure, track
 from video_agent.models import MotionSpec, MotionType
 
 ROOT = Path(__file__).resolve().parents[2]
-PORTRAIT = ROOT / "examples" / "images" / "portrait.jpg"
+PORTRAIT = ROOT / "examples" / "stories" / "images" / "portrait.jpg"
 
 
 def detailed_still(w: int = 1600, h: int = 900, seed: int = 3) -> np.ndarray:
@@ -176,7 +176,7 @@ def test_a_meter_sees_integer_stepping_when_it_is_there() -> None:
 
 def test_push_in_on_a_portrait_ends_framed_on_the_face(tmp_path: Path) -> None:
     if not PORTRAIT.exists():
-        pytest.skip("examples/images/portrait.jpg is not there")
+        pytest.skip("examples/stories/images/portrait.jpg is not there")
     report = render_clip(PORTRAIT, tmp_path / "portrait.mp4",
                          MotionSpec(type="push_in", speed="fast", duration=4,
                                     focus_points=["face"]))

@@ -29,7 +29,7 @@ async def test_parent_graph_shares_state_with_manager_and_speech(tmp_path: Path)
     raw["scenes"] = [s for s in raw["scenes"] if s["scene_number"] in (2, 5)]
     raw["narration"] = {}
     raw["scenes"].append({"scene_number": 9, "scene_content": "A scene whose still is lost.",
-                          "image_path": "../images/lost.jpg"})
+                          "image_path": "images/lost.jpg"})
     story = tmp_path / "story.json"
     for s in raw["scenes"]:
         s["image_path"] = str((EXAMPLE_STORY.parent / s["image_path"]).resolve())
@@ -38,10 +38,13 @@ async def test_parent_graph_shares_state_with_manager_and_speech(tmp_path: Path)
     example = load_example()
     graph = example.build_story_to_video_graph()
     final = await graph.ainvoke({"story_file": str(story)}, {"max_concurrency": 2},
-                                context=VideoAgentContext(output_dir=str(tmp_path / "out")))
+                                context=VideoAgentContext(
+                                    output_dir=str(tmp_path / "out"),
+                                    image_roots=[str(EXAMPLE_STORY.parent / "images")]))
     assert set(final["narration"]) == {"2", "5", "9"}, "the speech agent timed every scene"
     assert sorted(final["videos"]) == ["2", "5"]
     assert final["errors"]["9"].field == "image_path"
+    assert "no such file" in final["errors"]["9"].message
     for key in ("2", "5"):
         narration = final["narration"][key].duration
         assert final["planned_durations"][key] >= min(narration, 10.0)

@@ -12,7 +12,7 @@ from video_agent.adapters.render.focus import THIRDS, find_focus_points, is_face
 from video_agent.adapters.render.pipeline import load_rgb
 
 ROOT = Path(__file__).resolve().parents[2]
-PORTRAIT = ROOT / "examples" / "images" / "portrait.jpg"
+PORTRAIT = ROOT / "examples" / "stories" / "images" / "portrait.jpg"
 
 
 def portrait() -> np.ndarray:
@@ -20,8 +20,8 @@ def portrait() -> np.ndarray:
     if PORTRAIT.exists():
         return load_rgb(PORTRAIT)
     data = pytest.importorskip(
-        "skimage.data", reason="no portrait photo: examples/images/portrait.jpg is missing and "
-                               "scikit-image (which ships one) is not installed")
+        "skimage.data", reason="no portrait photo: examples/stories/images/portrait.jpg is "
+                               "missing and scikit-image (which ships one) is not installed")
     return np.ascontiguousarray(data.astronaut())
 
 

@@ -150,7 +150,16 @@ async def test_post_refuses_oversize_bodies(out: Path) -> None:
     (json.dumps({"story_id": "a", "scenes": [{"scene_number": 0}]}).encode(), 400,
      "scene_number"),
     (json.dumps({"story_id": "a", "scenes": [{"scene_number": 1, "image_path": "pic.jpg"}]}
-                ).encode(), 400, "scenes[0].image_path: relative paths need"),
+                ).encode(), 400, "scenes[0].image_path: local paths need the server's "
+                                 "--images-root"),
+    (json.dumps({"story_id": "a", "scenes": [{"scene_number": 1, "image_path": "/etc/hosts"}]}
+                ).encode(), 400, "scenes[0].image_path: local paths need"),
+    (json.dumps({"story_id": "a", "scenes": [{"scene_number": 1,
+                                              "image_url": "http://0x7f.1:8000/a.jpg"}]}
+                ).encode(), 400, "scenes[0].image_url: host 0x7f.1 is a loopback address"),
+    (json.dumps({"story_id": "a", "scenes": [{"scene_number": 1, "image_url":
+                                              "http://[::ffff:a9fe:a9fe]/latest/meta-data"}]}
+                ).encode(), 400, "is a link-local address (IPv4 169.254.169.254 inside IPv6)"),
     (json.dumps({"story_id": "a", "scenes": [{"scene_number": 1,
                                               "image_url": "ftp://host/x.jpg"}]}).encode(), 400,
      "scheme 'ftp'"),

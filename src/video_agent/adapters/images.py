@@ -4,6 +4,8 @@ Every still is decoded once with Pillow before any provider sees it; the verifie
 ``<cache>/<sha256>.<ext>`` and a still cache maps URLs to their hash, so a still is fetched once
 across runs: ``urls.json`` in the cache folder (``FolderStillCache``), or PostgreSQL shared by
 many workers (``video_agent.adapters.postgres.PostgresStillCache``).
+URLs pass the SSRF guard (:mod:`video_agent.adapters.netguard`) and local files must resolve
+inside the allowed folders.
 """
 
 from __future__ import annotations
@@ -14,13 +16,17 @@ import hashlib
 import json
 import os
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import unquote, urlparse
 
 import aiohttp
+from aiohttp.abc import AbstractResolver
 from PIL import Image, UnidentifiedImageError
+from yarl import URL
 
+from video_agent.adapters.netguard import GuardedFetcher, UrlRefused, check_literal
 from video_agent.models import LocalImage
 
 FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "BMP": "bmp", "TIFF": "tiff", "GIF": "gif"}
@@ -82,60 +88,128 @@ class FolderStillCache:
 
 
 class ImageSource:
-    """Resolves image references to verified local files."""
+    """Resolves image references to verified local files.
+
+    URLs go through the SSRF guard (:mod:`video_agent.adapters.netguard`): public http(s)
+    hosts only unless ``allow_private_urls``. Local files (paths and ``file://`` URLs) must
+    resolve, symlinks included, inside ``base_dir`` (the story's folder, which relative paths
+    are joined to) or one of ``roots``.
+    """
 
     def __init__(self, cache_dir: Path, *, max_bytes: int = 25 * 1024 * 1024,
                  timeout_s: float = 30.0, base_dir: Path | None = None,
+                 roots: Sequence[Path] = (), allow_private_urls: bool = False,
+                 resolver: AbstractResolver | None = None,
                  stills: StillCache | None = None) -> None:
         self.cache_dir = cache_dir
         self.max_bytes = max_bytes
         self.timeout_s = timeout_s
         self.base_dir = base_dir
         self.stills: StillCache = stills or FolderStillCache(cache_dir)
+        self.roots = ([base_dir] if base_dir is not None else []) + [Path(r) for r in roots]
+        self.allow_private_urls = allow_private_urls
+        self._resolver = resolver
+
+    def check(self, ref: str, *, field: str = "image_url") -> None:
+        """The checks a fetch makes that need no network (scheme, a host spelled as an address
+        or named localhost, path confinement); host names are resolved and checked only when
+        the still is fetched."""
+        self._classify(ref, field)
 
     async def resolve(self, ref: str, *, field: str = "image_url") -> LocalImage:
+        url, path = await asyncio.to_thread(self._classify, ref, field)  # stats the file system
+        if url is not None:
+            return await self._fetch(url, field)
+        assert path is not None
+        data = await asyncio.to_thread(self._read_local, path, ref, field)
+        return await self._keep(data, ref, field, None)
+
+    def _classify(self, ref: str, field: str) -> tuple[str | None, Path | None]:
+        """``(url, None)`` for a URL the guard lets through its offline checks, or
+        ``(None, path)`` for a confined local file."""
         ref = ref.strip()
         if not ref:
             raise ImageError(field, "is empty")
+        if "\x00" in ref:
+            raise ImageError(field, "contains a NUL byte")
         parsed = urlparse(ref)
         scheme = parsed.scheme.lower()
         if scheme in ("http", "https"):
-            return await self._fetch(ref, field)
+            try:
+                check_literal(URL(ref), allow_private=self.allow_private_urls)
+            except (UrlRefused, ValueError) as exc:
+                raise ImageError(field, str(exc)) from None
+            return ref, None
         if scheme == "file":
-            return await self._local(Path(unquote(parsed.path)), ref, field)
+            if parsed.netloc not in ("", "localhost"):
+                raise ImageError(field, f"{ref} names host {parsed.netloc!r}; file:// URLs "
+                                        "may only name local files")
+            local = unquote(parsed.path)
+            if "\x00" in local:
+                raise ImageError(field, "contains a NUL byte")
+            return None, self._confined(Path(local), ref, field)
         if scheme and len(scheme) > 1:  # one letter is a Windows drive, not a scheme
             raise ImageError(
                 field, f"unsupported scheme {scheme!r} (use http(s), file:// or a path)")
-        path = Path(ref).expanduser()
-        if not path.is_absolute() and self.base_dir is not None:
+        return None, self._confined(Path(ref).expanduser(), ref, field)
+
+    def _confined(self, path: Path, ref: str, field: str) -> Path:
+        """``path`` with symlinks and ``..`` resolved, if that stays inside an allowed root."""
+        if not path.is_absolute():
+            if self.base_dir is None:
+                raise ImageError(field, f"{ref} is a relative path and there is no story "
+                                        "folder to resolve it against")
             path = self.base_dir / path
-        return await self._local(path, ref, field)
-
-    async def _local(self, path: Path, ref: str, field: str) -> LocalImage:
-        data = await asyncio.to_thread(self._read_local, path, field)
-        return await self._keep(data, ref, field, None)
-
-    def _read_local(self, path: Path, field: str) -> bytes:
-        if not path.is_file():
+        roots = [root.expanduser().resolve() for root in self.roots]
+        if not roots:
+            raise ImageError(field, f"{ref}: local stills are refused because no image folder "
+                                    "is allowed (set image_roots or story_dir)")
+        try:
+            resolved = path.resolve(strict=True)
+            missing = False
+        except FileNotFoundError:
+            resolved, missing = path.resolve(), True
+        except (OSError, RuntimeError) as exc:
+            raise ImageError(field, f"{ref} cannot be resolved "
+                                    f"({getattr(exc, 'strerror', None) or exc})") from None
+        if not any(resolved.is_relative_to(root) for root in roots):
+            where = "is" if str(resolved) == ref else f"resolves to {resolved},"
+            raise ImageError(field, f"{ref} {where} outside the allowed image roots "
+                                    f"({', '.join(map(str, roots))})")
+        if missing:
             raise ImageError(field, f"no such file: {path}")
-        size = path.stat().st_size
-        if size > self.max_bytes:
-            raise ImageError(field, f"{size} bytes is over the {self.max_bytes}-byte limit")
-        return path.read_bytes()
+        return resolved
+
+    def _read_local(self, path: Path, ref: str, field: str) -> bytes:
+        if not path.is_file():
+            raise ImageError(field, f"{ref} is not a regular file")
+        try:
+            size = path.stat().st_size
+            if size > self.max_bytes:
+                raise ImageError(field, f"{size} bytes is over the {self.max_bytes}-byte limit")
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ImageError(field, f"{ref} cannot be read ({exc.strerror or exc})") from None
+        return data
+
+    def _cache_key(self, url: str) -> str:
+        """Stills fetched with private addresses allowed are remembered apart, so a run without
+        the opt-in never reuses one."""
+        return f"private:{url}" if self.allow_private_urls else url
 
     async def _keep(self, data: bytes, ref: str, field: str, url: str | None) -> LocalImage:
         image = await asyncio.to_thread(self._verify_and_cache, data, ref, field)
-        await self.stills.remember(url, image, data)
+        await self.stills.remember(None if url is None else self._cache_key(url), image, data)
         return image
 
     async def _fetch(self, url: str, field: str) -> LocalImage:
-        cached = await self.stills.lookup(url)
+        cached = await self.stills.lookup(self._cache_key(url))
         if cached is not None:
             return cached
-        timeout = aiohttp.ClientTimeout(total=self.timeout_s)
+        fetcher = GuardedFetcher(allow_private=self.allow_private_urls, timeout_s=self.timeout_s,
+                                 resolver=self._resolver)
         try:
-            async with aiohttp.ClientSession(timeout=timeout) as session, \
-                    session.get(url) as response:
+            async with fetcher.get(url) as response:
                 if response.status != 200:
                     raise ImageError(field, f"GET {url} answered HTTP {response.status}")
                 ctype = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
@@ -152,9 +226,11 @@ class ImageSource:
                         raise ImageError(field, f"{url} is over the {self.max_bytes}-byte limit")
         except ImageError:
             raise
+        except UrlRefused as exc:
+            raise ImageError(field, exc.reason) from None
         except TimeoutError as exc:
             raise ImageError(field, f"{url} did not answer within {self.timeout_s:g} s") from exc
-        except aiohttp.ClientError as exc:
+        except (aiohttp.ClientError, OSError) as exc:
             raise ImageError(field, f"{url} is unreachable ({exc.__class__.__name__}: {exc})") \
                 from exc
         return await self._keep(bytes(data), url, field, url)

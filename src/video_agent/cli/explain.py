@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from video_agent.cli.app import app
+from video_agent.context import ALLOW_PRIVATE_URLS_ENV
 from video_agent.models import (
     NarrationTiming,
     ProviderCapabilities,
@@ -37,8 +38,20 @@ def explain(
              "the prompt it would get.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")
                        ] = False,
+    images_root: Annotated[list[Path] | None, typer.Option(
+        help="Folder besides the story's own that local stills may be in (repeatable).")
+    ] = None,
+    allow_private_urls: Annotated[bool, typer.Option(
+        "--allow-private-urls", envvar=ALLOW_PRIVATE_URLS_ENV,
+        help="Accept stills on loopback and private addresses (development only).")] = False,
 ) -> None:
-    """Show how each scene is read and planned, and why: no video is made."""
+    """Show how each scene is read and planned, and why: no video is made.
+
+    Each still's reference gets the checks a run makes before fetching that need no network
+    (scheme, address spellings, folder); nothing is read, resolved or downloaded.
+    """
+    from video_agent.adapters.images import ImageError, ImageSource
+    from video_agent.cli.run import checked_image_roots
     from video_agent.story import StoryFileError, load_story
 
     console = Console()
@@ -53,6 +66,9 @@ def explain(
         console.print(f"[red]scene: {', '.join(sorted(missing, key=int))} not in "
                       f"{story_file}[/red]")
         raise typer.Exit(2)
+    roots = checked_image_roots(images_root, console)
+    source = ImageSource(Path(), base_dir=story_file.resolve().parent,
+                         roots=[Path(r) for r in roots], allow_private_urls=allow_private_urls)
     caps = _capabilities(provider, console) if provider else None
     failed = False
     results: list[dict[str, Any]] = []
@@ -63,6 +79,12 @@ def explain(
         if not isinstance(raw, SceneContext):
             failed = True
             _report_invalid(console, key, raw, as_json, results)
+            continue
+        try:
+            source.check(raw.image_ref, field=raw.image_field)
+        except ImageError as exc:
+            failed = True
+            _report_error(console, key, str(exc), as_json, results)
             continue
         result = explain_scene(raw, story.narration.get(key), caps)
         if as_json:
@@ -85,6 +107,11 @@ def _report_invalid(console: Console, key: str, raw: Any, as_json: bool,
     except ValidationError as exc:
         message = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'scene'}: {e['msg']}"
                             for e in exc.errors())
+    _report_error(console, key, message, as_json, results)
+
+
+def _report_error(console: Console, key: str, message: str, as_json: bool,
+                  results: list[dict[str, Any]]) -> None:
     if as_json:
         results.append({"scene": key, "error": message})
     else:

@@ -23,7 +23,7 @@ from rich.table import Table
 from video_agent.adapters.providers.registry import resolve_provider
 from video_agent.adapters.storage import open_storage
 from video_agent.cli.app import app
-from video_agent.context import VideoAgentContext
+from video_agent.context import ALLOW_PRIVATE_URLS_ENV, VideoAgentContext
 from video_agent.runner import Event, StoryRun, run_story
 from video_agent.story import StoryFileError, load_story
 
@@ -50,6 +50,12 @@ def run(
     storage: Annotated[str | None, typer.Option(
         envvar="VIDEO_AGENT_STORAGE",
         help="Clip storage: the output folder (default) or s3://bucket/prefix.")] = None,
+    images_root: Annotated[list[Path] | None, typer.Option(
+        help="Folder besides the story's own that local stills may be in (repeatable).")
+    ] = None,
+    allow_private_urls: Annotated[bool, typer.Option(
+        "--allow-private-urls", envvar=ALLOW_PRIVATE_URLS_ENV,
+        help="Fetch stills from loopback and private addresses (development only).")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log details.")] = False,
 ) -> None:
     """Generate the videos of a story (resuming an interrupted run of it)."""
@@ -60,6 +66,7 @@ def run(
     except StoryFileError as exc:
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from exc
+    roots = checked_image_roots(images_root, console)
     only = [str(n) for n in scene or []]
     missing = [n for n in only if n not in story.scenes]
     if missing:
@@ -69,8 +76,9 @@ def run(
         ctx = VideoAgentContext(
             output_dir=str(out), primary=primary, fallback=fallback, resolution=resolution,
             only_scenes=only, force_scenes=(only or list(story.scenes)) if force else [],
-            budget_usd=budget,
-            story_dir=str(story_file.resolve().parent), storage=storage or None)
+            budget_usd=budget, storage=storage or None,
+            story_dir=str(story_file.resolve().parent), image_roots=roots,
+            allow_private_urls=allow_private_urls)
         ctx.size  # noqa: B018 - validates --resolution early
     except ValueError as exc:
         console.print(f"[red]error:[/] --resolution: {exc}")
@@ -118,6 +126,15 @@ def run(
     _print_table(result)
     if result.failed:
         raise typer.Exit(1)
+
+
+def checked_image_roots(roots: list[Path] | None, console: Console) -> list[str]:
+    """``--images-root`` folders as absolute paths; exits if one is not a folder."""
+    for root in roots or []:
+        if not root.is_dir():
+            console.print(f"[red]error:[/] --images-root: {root} is not a folder")
+            raise typer.Exit(2)
+    return [str(root.resolve()) for root in roots or []]
 
 
 def _out() -> Console:

@@ -17,9 +17,13 @@ def serve(
         "generated_video"),
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port.")] = 8000,
-    images_root: Annotated[Path | None, typer.Option(
-        help="Folder posted stories may name stills in (relative paths resolve against it).")
-    ] = None,
+    images_root: Annotated[list[Path] | None, typer.Option(
+        help="Folder posted stories may name stills in (repeatable; relative paths resolve "
+             "against the first). Without it, only http(s) stills are accepted.")] = None,
+    allow_private_urls: Annotated[bool, typer.Option(
+        "--allow-private-urls",
+        help="Let runs fetch stills from loopback and private addresses (development only).")
+    ] = False,
     primary: Annotated[str, typer.Option(help="Primary provider for runs started here.")] = "local",
     fallback: Annotated[str, typer.Option(help="Fallback provider ('' for none).")] = "local:draft",
     max_concurrency: Annotated[int, typer.Option(min=1, help="Scenes in flight per run.")] = 2,
@@ -39,7 +43,7 @@ def serve(
 
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
-    ctx = VideoAgentContext(output_dir=str(out))
+    ctx = VideoAgentContext(output_dir=str(out), allow_private_urls=allow_private_urls)
     for option, spec in (("--primary", primary), ("--fallback", fallback)):
         try:
             if spec.strip():
@@ -47,13 +51,15 @@ def serve(
         except ValueError as exc:
             typer.echo(f"error: {option}: {exc}", err=True)
             raise typer.Exit(2) from exc
-    if images_root is not None and not images_root.is_dir():
-        typer.echo(f"error: --images-root: {images_root} is not a folder", err=True)
-        raise typer.Exit(2)
+    for root in images_root or []:
+        if not root.is_dir():
+            typer.echo(f"error: --images-root: {root} is not a folder", err=True)
+            raise typer.Exit(2)
     try:
         web = create_app(out, max_body_bytes=max_body_kb * 1024,
                          max_concurrency=max_concurrency, primary=primary, fallback=fallback,
-                         images_root=images_root, storage=storage)
+                         images_root=images_root or None, storage=storage,
+                         allow_private_urls=allow_private_urls)
     except ValueError as exc:
         typer.echo(f"error: --{exc}", err=True)
         raise typer.Exit(2) from exc

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,7 +33,8 @@ DEFAULT_MAX_BODY = 1024 * 1024
 @dataclass
 class ServeSettings:
     out: Path
-    images_root: Path | None
+    images_roots: list[Path]
+    allow_private_urls: bool
     max_body_bytes: int
     primary: str
     fallback: str
@@ -59,19 +60,24 @@ async def method_not_allowed(request: Request, exc: Exception) -> Response:
 
 def create_app(out_dir: Path, *, max_body_bytes: int = DEFAULT_MAX_BODY, max_concurrency: int = 2,
                primary: str = "local", fallback: str = "local:draft",
-               resolution: str = "1024x576", images_root: Path | None = None,
-               runner: Runner = run_story, storage: str | None = None) -> Starlette:
+               resolution: str = "1024x576", images_root: Path | Sequence[Path] | None = None,
+               allow_private_urls: bool = False, runner: Runner = run_story,
+               storage: str | None = None) -> Starlette:
     """The app serving stories under ``out_dir``; runs use ``primary``/``fallback`` providers.
 
-    ``images_root``: the folder posted stories may name stills in (relative paths resolve
-    against it); without it, posted stories must use absolute paths or http(s) URLs.
+    ``images_root``: the folder (or folders) posted stories may name stills in (relative paths
+    resolve against the first); without one, posted stories must use http(s) URLs.
+    ``allow_private_urls`` lets runs fetch stills from private addresses; a posted story
+    cannot turn it on.
     ``storage``: where clips are (see ``open_storage``); an S3 clip is served by a redirect to its
     presigned URL.
     """
     open_storage(storage, Path(out_dir))  # a bad setting fails here, not on the first request
+    roots = [images_root] if isinstance(images_root, (str, Path)) else list(images_root or ())
     settings = ServeSettings(
         out=Path(out_dir).expanduser().resolve(),
-        images_root=Path(images_root).resolve() if images_root else None,
+        images_roots=[Path(root).expanduser().resolve() for root in roots],
+        allow_private_urls=allow_private_urls,
         max_body_bytes=max_body_bytes, primary=primary, fallback=fallback,
         resolution=resolution, runs=RunManager(max_concurrency=max_concurrency, runner=runner),
         storage=storage or None)
@@ -108,4 +114,7 @@ def create_app(out_dir: Path, *, max_body_bytes: int = DEFAULT_MAX_BODY, max_con
 
 
 app = create_app(Path(os.environ.get("VIDEO_AGENT_OUT", "generated_video")),
-                 storage=os.environ.get("VIDEO_AGENT_STORAGE") or None)
+                 storage=os.environ.get("VIDEO_AGENT_STORAGE") or None,
+                 images_root=[Path(root) for root in
+                              os.environ.get("VIDEO_AGENT_IMAGES_ROOTS", "").split(os.pathsep)
+                              if root])

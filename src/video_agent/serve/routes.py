@@ -189,7 +189,9 @@ def _context(request: Request, story: Story, only: list[str], force: list[str]) 
     return VideoAgentContext(output_dir=str(settings.out), primary=settings.primary,
                              fallback=settings.fallback, resolution=settings.resolution,
                              only_scenes=only, force_scenes=force,
-                             storage=settings.storage)
+                             storage=settings.storage,
+                             image_roots=[str(root) for root in settings.images_roots],
+                             allow_private_urls=settings.allow_private_urls)
 
 
 def _start(request: Request, story: Story, only: list[str], force: list[str]) -> Response:
@@ -206,7 +208,9 @@ def _start(request: Request, story: Story, only: list[str], force: list[str]) ->
 async def post_story(request: Request) -> Response:
     raw = await _json_body(request)
     try:
-        story = story_from_body(raw, _settings(request).images_root)
+        settings = _settings(request)
+        story = story_from_body(raw, settings.images_roots,
+                                allow_private_urls=settings.allow_private_urls)
     except StoryFileError as exc:
         raise ApiError(400, str(exc)) from None
     force = request.query_params.get("force", "").lower() in ("1", "true", "yes")

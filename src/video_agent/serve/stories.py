@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from yarl import URL
+
 from video_agent.adapters.checkpoints import checkpoint_path, sqlite_checkpointer
+from video_agent.adapters.netguard import check_literal
 from video_agent.adapters.storage.local import check_story_id
 from video_agent.graph import build_story_graph
 from video_agent.runner import thread_config
@@ -29,25 +33,28 @@ async def checkpointed_story(out: Path, story_id: str) -> Story | None:
                  narration=dict(values.get("narration") or {}))
 
 
-def story_from_body(raw: Any, images_root: Path | None) -> Story:
+def story_from_body(raw: Any, images_roots: Sequence[Path], *,
+                    allow_private_urls: bool = False) -> Story:
     """A posted story, with every image reference checked.
 
-    http(s) URLs pass. Local references (absolute paths, ``file://`` URLs, relative paths) must
-    resolve inside ``images_root``; relative paths are resolved against it. Without an images
-    root, absolute paths are accepted and relative ones refused.
+    http(s) URLs must pass the SSRF guard's offline checks (a host spelled as a private address
+    is refused here; names are resolved and checked when the still is fetched). Local
+    references (absolute paths, ``file://`` URLs, relative paths) must resolve inside one of
+    ``images_roots``; relative paths are joined to the first. Without images roots, local
+    references are refused.
     """
     if not isinstance(raw, dict):
         raise StoryFileError("story: must be a JSON object")
     scenes = raw.get("scenes")
     if isinstance(scenes, list):
-        raw = {**raw, "scenes": [_checked_images(item, index, images_root)
+        raw = {**raw, "scenes": [_checked_images(item, index, images_roots, allow_private_urls)
                                  if isinstance(item, dict) else item
                                  for index, item in enumerate(scenes)]}
     return parse_story(raw)
 
 
-def _checked_images(item: dict[str, Any], index: int,
-                    images_root: Path | None) -> dict[str, Any]:
+def _checked_images(item: dict[str, Any], index: int, images_roots: Sequence[Path],
+                    allow_private_urls: bool) -> dict[str, Any]:
     item = dict(item)
     for name in ("image_path", "image_url"):
         value = item.get(name)
@@ -59,30 +66,35 @@ def _checked_images(item: dict[str, Any], index: int,
         parsed = urlparse(value)
         scheme = parsed.scheme.lower()
         if scheme in ("http", "https"):
+            try:
+                check_literal(URL(value), allow_private=allow_private_urls)
+            except ValueError as exc:
+                raise StoryFileError(f"{where}: {exc}") from None
             continue
         if scheme == "file":
+            if parsed.netloc not in ("", "localhost"):
+                raise StoryFileError(f"{where}: file:// URLs may only name local files")
             local = Path(unquote(parsed.path))
         elif len(scheme) > 1:
             raise StoryFileError(f"{where}: scheme {scheme!r} is not allowed "
                                  "(http, https, file or a path)")
         else:
             local = Path(value)
-        item[name] = str(_inside(local, images_root, where))
+        item[name] = str(_inside(local, images_roots, where))
     return item
 
 
-def _inside(path: Path, images_root: Path | None, where: str) -> Path:
+def _inside(path: Path, images_roots: Sequence[Path], where: str) -> Path:
     if "\x00" in str(path):
         raise StoryFileError(f"{where}: contains a NUL byte")
     if path.expanduser() != path:
         raise StoryFileError(f"{where}: '~' paths are not allowed")
-    if images_root is None:
-        if not path.is_absolute():
-            raise StoryFileError(f"{where}: relative paths need the server's images root; "
-                                 "give an absolute path or an http(s) URL")
-        return path.resolve()
-    root = images_root.resolve()
-    resolved = (root / path).resolve()  # an absolute ``path`` replaces root here
-    if resolved != root and root not in resolved.parents:
-        raise StoryFileError(f"{where}: must stay inside the images root {root}")
+    if not images_roots:
+        raise StoryFileError(f"{where}: local paths need the server's --images-root; "
+                             "give an http(s) URL")
+    roots = [root.resolve() for root in images_roots]
+    resolved = (roots[0] / path).resolve()  # an absolute ``path`` replaces the root here
+    if not any(resolved.is_relative_to(root) for root in roots):
+        raise StoryFileError(f"{where}: resolves outside the images roots "
+                             f"({', '.join(map(str, roots))})")
     return resolved

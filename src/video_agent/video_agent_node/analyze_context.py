@@ -46,7 +46,9 @@ async def analyze_context(state: SceneState, runtime: Runtime[VideoAgentContext]
     source = ImageSource(ctx.state_dir / "images", max_bytes=ctx.image_max_bytes,
                          timeout_s=ctx.image_timeout_s,
                          base_dir=Path(ctx.story_dir) if ctx.story_dir else None,
-                         stills=state_stores(ctx.state_dir, ctx.state_db).stills)
+                         stills=state_stores(ctx.state_dir, ctx.state_db).stills,
+                         roots=[Path(r) for r in ctx.image_roots],
+                         allow_private_urls=ctx.allow_private_urls)
     try:
         image = await source.resolve(scene.image_ref, field=scene.image_field)
     except ImageError as exc:
