@@ -215,11 +215,13 @@ async def test_stills_and_uploads_are_fetched_once_for_every_worker(
         image_server, pg_dsn: str, tmp_path: Path) -> None:
     base, hits = image_server
     try:
-        first = await ImageSource(tmp_path / "a", allow_private_urls=True, stills=PostgresStillCache(
-            pg_dsn, tmp_path / "a")).resolve(f"{base}/still.jpg")
+        first = await ImageSource(
+            tmp_path / "a", allow_private_urls=True,
+            stills=PostgresStillCache(pg_dsn, tmp_path / "a")).resolve(f"{base}/still.jpg")
         # Another worker, another disk: the still comes from the database, not the network.
-        second = await ImageSource(tmp_path / "b", allow_private_urls=True, stills=PostgresStillCache(
-            pg_dsn, tmp_path / "b")).resolve(f"{base}/still.jpg")
+        second = await ImageSource(
+            tmp_path / "b", allow_private_urls=True,
+            stills=PostgresStillCache(pg_dsn, tmp_path / "b")).resolve(f"{base}/still.jpg")
         assert hits == {"/still.jpg": 1}
         assert second.sha256 == first.sha256 and Path(second.path).parent == tmp_path / "b"
         assert Path(second.path).read_bytes() == jpeg()
