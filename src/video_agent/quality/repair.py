@@ -2,6 +2,10 @@
 
 A plan lists every change in words before anything is written, so what was repaired is
 recorded, never hidden; durations far from the plan are refused rather than stretched.
+
+Thread safety: safe to run for several clips at once.  Every call opens its own PyAV containers
+and codec contexts; the face search that centres a crop borrows its classifier from
+``video_agent.cascades`` (never shared between threads).
 """
 
 from __future__ import annotations
@@ -14,10 +18,9 @@ import av
 import cv2
 import numpy as np
 
+from video_agent.cascades import FRONTAL_FACE, borrowed
 from video_agent.models import ProbeInfo
 from video_agent.quality.settings import QualitySettings
-
-_FACES: cv2.CascadeClassifier | None = None
 
 
 @dataclass
@@ -157,14 +160,12 @@ def plan_repair(info: ProbeInfo, planned_duration: float, settings: QualitySetti
 
 def _face_centre(rgb: np.ndarray) -> tuple[float, float] | None:
     """Centre of the detected faces (weighted by area), or None."""
-    global _FACES
-    if _FACES is None:
-        _FACES = cv2.CascadeClassifier(
-            str(Path(cv2.data.haarcascades) / "haarcascade_frontalface_default.xml"))
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     scale = 480 / max(gray.shape)
     small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    faces = _FACES.detectMultiScale(small, scaleFactor=1.1, minNeighbors=5, minSize=(24, 24))
+    with borrowed(FRONTAL_FACE) as cascade:
+        faces = cascade.detectMultiScale(small, scaleFactor=1.1, minNeighbors=5,
+                                         minSize=(24, 24))
     if len(faces) == 0:
         return None
     areas = faces[:, 2] * faces[:, 3]

@@ -3,18 +3,23 @@
 The plan names focus elements in free words ("face", "hair", "menu_book", "horizon"); each is
 looked for with the detector that suits it, and when nothing convincing is found the point falls
 back to a rule-of-thirds intersection.  Every point records how it was found.
+
+Thread safety: safe to call from any number of threads at once.  The face search borrows its
+Haar classifiers from ``video_agent.cascades`` (a classifier is never used by two threads at
+once); the saliency map is computed with plain array functions (no OpenCV saliency object with
+state); nothing else is kept between calls.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from functools import lru_cache
-from pathlib import Path
 from typing import Literal
 
 import cv2
 import numpy as np
+
+from video_agent.cascades import FRONTAL_FACE, PROFILE_FACE, borrowed
 
 Method = Literal["face", "saliency", "horizon", "thirds"]
 
@@ -68,15 +73,6 @@ def is_horizon_name(name: str) -> bool:
     return bool(_words(name) & HORIZON_WORDS)
 
 
-@lru_cache(maxsize=4)
-def _cascade(file: str) -> cv2.CascadeClassifier:
-    path = Path(cv2.data.haarcascades) / file
-    classifier = cv2.CascadeClassifier(str(path))
-    if classifier.empty():
-        raise RuntimeError(f"face cascade {path} could not be loaded")
-    return classifier
-
-
 def _analysis_gray(image: np.ndarray) -> tuple[np.ndarray, float]:
     """Greyscale copy no larger than ANALYSIS_SIDE, and the factor it was scaled by."""
     gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
@@ -97,12 +93,11 @@ def detect_faces(gray: np.ndarray, *, profiles: bool = True,
     eq = cv2.equalizeHist(gray)
     min_side = max(20, int(0.06 * min(h, w)))
     boxes: list[tuple[int, int, int, int]] = []
-    cascades = ["haarcascade_frontalface_default.xml"]
-    if profiles:
-        cascades.append("haarcascade_profileface.xml")
+    cascades = [FRONTAL_FACE, PROFILE_FACE] if profiles else [FRONTAL_FACE]
     for file in cascades:
-        found = _cascade(file).detectMultiScale(
-            eq, scaleFactor=1.15, minNeighbors=4, minSize=(min_side, min_side))
+        with borrowed(file) as cascade:
+            found = cascade.detectMultiScale(
+                eq, scaleFactor=1.15, minNeighbors=4, minSize=(min_side, min_side))
         boxes = [tuple(int(v) for v in b) for b in found]  # type: ignore[misc]
         if boxes:
             break
