@@ -6,6 +6,10 @@ across runs: ``urls.json`` in the cache folder (``FolderStillCache``), or Postgr
 many workers (``video_agent.adapters.postgres.PostgresStillCache``).
 URLs pass the SSRF guard (:mod:`video_agent.adapters.netguard`) and local files must resolve
 inside the allowed folders.
+
+Thread safety: stills are written atomically under their content hash (two scenes writing the
+same still write the same bytes); ``urls.json`` is read, updated and replaced under a
+process-wide lock, so scenes fetching different URLs at once never drop each other's entries.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import contextlib
 import hashlib
 import json
 import os
+import threading
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
@@ -31,6 +36,8 @@ from video_agent.models import LocalImage
 
 FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "BMP": "bmp", "TIFF": "tiff", "GIF": "gif"}
 MIN_WIDTH, MIN_HEIGHT = 320, 180
+_INDEX_LOCK = threading.Lock()
+"""Guards the read-modify-write of every folder cache's ``urls.json``."""
 
 
 class ImageError(Exception):
@@ -79,12 +86,13 @@ class FolderStillCache:
         return image if Path(image.path).is_file() else None
 
     def _remember_url(self, url: str, image: LocalImage) -> None:
-        try:
-            index = json.loads(self._index_path().read_text())
-        except (OSError, ValueError):
-            index = {}
-        index[url] = image.model_dump()
-        atomic_write(self._index_path(), json.dumps(index, indent=1).encode())
+        with _INDEX_LOCK:
+            try:
+                index = json.loads(self._index_path().read_text())
+            except (OSError, ValueError):
+                index = {}
+            index[url] = image.model_dump()
+            atomic_write(self._index_path(), json.dumps(index, indent=1).encode())
 
 
 class ImageSource:

@@ -5,11 +5,17 @@ object with the ``VideoProvider`` shape.
 
 Providers are cached per spec and settings, so limits they hold (a fal endpoint's requests in
 flight) are shared by every scene of a run.
+
+Thread safety: scenes resolve their providers from worker threads at the same time; the cache is
+read and filled under one lock, so two scenes never build two providers for one spec (which would
+split the limits they hold).  The built-in providers keep no per-call state in the object; a
+``py:`` provider is shared by every scene of a run in the same way and must allow it.
 """
 
 from __future__ import annotations
 
 import importlib
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -19,6 +25,7 @@ if TYPE_CHECKING:
     from video_agent.context import VideoAgentContext
 
 _CACHE: dict[tuple[object, ...], VideoProvider] = {}
+_CACHE_LOCK = threading.RLock()  # re-entrant: a py: factory may resolve another provider
 
 
 class ProviderSpecError(ValueError):
@@ -26,11 +33,16 @@ class ProviderSpecError(ValueError):
 
 
 def resolve_provider(spec: str, ctx: VideoAgentContext) -> VideoProvider:
-    kind, _, arg = spec.strip().partition(":")
     cache_key = (spec, ctx.resolution, str(ctx.state_dir), ctx.provider_timeout_s,
                  ctx.budget_usd, ctx.fal_key_env, ctx.state_db)
-    if cache_key in _CACHE:
+    with _CACHE_LOCK:
+        if cache_key not in _CACHE:
+            _CACHE[cache_key] = _build(spec, ctx)
         return _CACHE[cache_key]
+
+
+def _build(spec: str, ctx: VideoAgentContext) -> VideoProvider:
+    kind, _, arg = spec.strip().partition(":")
     provider: VideoProvider
     if kind == "local":
         from video_agent.adapters.providers.local import LocalRenderer
@@ -50,7 +62,6 @@ def resolve_provider(spec: str, ctx: VideoAgentContext) -> VideoProvider:
         raise ProviderSpecError(
             f"provider {spec!r}: unknown kind {kind!r} (use 'local', 'local:<preset>', "
             "'fal:<endpoint id>' or 'py:<module>:<factory>')")
-    _CACHE[cache_key] = provider
     return provider
 
 

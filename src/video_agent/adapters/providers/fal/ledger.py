@@ -8,6 +8,11 @@ a finished one is fetched or downloaded again, never submitted again.
 The ``charges`` table holds the estimated cost of every submission (reserved atomically before
 the submit, so concurrent scenes and processes cannot overshoot a budget together). ``uploads``
 maps an image's content hash to its storage URL.
+
+Thread safety: a SQLite connection is never shared.  Every operation opens its own connection,
+uses it in the calling thread and closes it, so scenes in worker threads and other processes
+meet only in SQLite's own locking (WAL, ``BEGIN IMMEDIATE`` for writes); the one-time setup of a
+ledger runs under a process-wide lock.
 """
 
 from __future__ import annotations

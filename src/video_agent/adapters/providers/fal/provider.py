@@ -5,6 +5,13 @@ is resumed by its id), upload the still once per content hash, reserve the estim
 the budget, submit, record the request id durably, follow the queue (position, logs) until the
 result, then stream the video into the work folder. fal-client retries 429/ingress errors itself;
 this module only retries what it does not (a transient 5xx on the result, the download).
+
+Thread safety: a fal ``AsyncClient`` (its HTTP connections and locks) and the semaphores that
+limit requests in flight belong to one event loop, so they are kept per loop and key, never
+shared between loops; the per-loop tables and the rate-limit cooldown are read and written under
+one lock, since loops in other threads (a server, tests, ``asyncio.run`` in a worker) use them
+at once.  The provider object itself holds only settings, the ledger (a SQLite connection per
+operation) and the uploader.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import hashlib
 import os
 import re
 import ssl
+import threading
 import time
 import weakref
 from collections import deque
@@ -47,6 +55,8 @@ _SLOTS: weakref.WeakKeyDictionary[_Loop, dict[str, asyncio.Semaphore]] = (
     weakref.WeakKeyDictionary())
 _COOLDOWN: dict[str, tuple[float, float]] = {}
 """endpoint id -> (monotonic time before which nothing is submitted, current backoff)."""
+_TABLES_LOCK = threading.Lock()
+"""Guards ``_CLIENTS``, ``_SLOTS`` and ``_COOLDOWN``."""
 
 MAX_BACKOFF_S = 60.0
 _TRANSIENT = ("timeout", "connection", "server_error", "rate_limited", "protocol")
@@ -74,25 +84,40 @@ def resolve_key(key_env: str = "FAL_KEY") -> str | None:
 
 def client_for(key: str, timeout_s: float = 120.0) -> fal_client.AsyncClient:
     """One fal ``AsyncClient`` per event loop and key (a client cannot outlive its loop)."""
-    clients = _CLIENTS.setdefault(asyncio.get_running_loop(), {})
+    loop = asyncio.get_running_loop()
     tag = hashlib.sha256(key.encode()).hexdigest()[:16]
-    if tag not in clients:
-        clients[tag] = fal_client.AsyncClient(key=key, default_timeout=timeout_s)
-    return clients[tag]
+    with _TABLES_LOCK:
+        clients = _CLIENTS.setdefault(loop, {})
+        if tag not in clients:
+            clients[tag] = fal_client.AsyncClient(key=key, default_timeout=timeout_s)
+        return clients[tag]
 
 
 def endpoint_slots(endpoint_id: str, limit: int) -> asyncio.Semaphore:
     """The process-wide limit on requests in flight for one endpoint (per event loop)."""
-    slots = _SLOTS.setdefault(asyncio.get_running_loop(), {})
-    if endpoint_id not in slots:
-        slots[endpoint_id] = asyncio.Semaphore(limit)
-    return slots[endpoint_id]
+    loop = asyncio.get_running_loop()
+    with _TABLES_LOCK:
+        slots = _SLOTS.setdefault(loop, {})
+        if endpoint_id not in slots:
+            slots[endpoint_id] = asyncio.Semaphore(limit)
+        return slots[endpoint_id]
 
 
 def _note_rate_limited(endpoint_id: str) -> None:
-    _, backoff = _COOLDOWN.get(endpoint_id, (0.0, 0.0))
-    backoff = min(MAX_BACKOFF_S, max(1.0, backoff * 2))
-    _COOLDOWN[endpoint_id] = (time.monotonic() + backoff, backoff)
+    with _TABLES_LOCK:
+        _, backoff = _COOLDOWN.get(endpoint_id, (0.0, 0.0))
+        backoff = min(MAX_BACKOFF_S, max(1.0, backoff * 2))
+        _COOLDOWN[endpoint_id] = (time.monotonic() + backoff, backoff)
+
+
+def _clear_cooldown(endpoint_id: str) -> None:
+    with _TABLES_LOCK:
+        _COOLDOWN.pop(endpoint_id, None)
+
+
+def _cooldown_until(endpoint_id: str) -> float:
+    with _TABLES_LOCK:
+        return _COOLDOWN.get(endpoint_id, (0.0, 0.0))[0]
 
 
 def _ssl_context() -> ssl.SSLContext:
@@ -264,13 +289,12 @@ class FalProvider:
                 _note_rate_limited(ep.id)
             raise err from exc
         await self.ledger.submitted(lkey, charge, handle.request_id)
-        _COOLDOWN.pop(ep.id, None)
+        _clear_cooldown(ep.id)
         progress(0.05, f"fal {ep.id}: request {handle.request_id} submitted")
         return handle
 
     async def _wait_cooldown(self, deadline: float) -> None:
-        until, _ = _COOLDOWN.get(self.endpoint.id, (0.0, 0.0))
-        delay = until - time.monotonic()
+        delay = _cooldown_until(self.endpoint.id) - time.monotonic()
         if delay > 0:
             await asyncio.sleep(min(delay, max(0.0, deadline - time.monotonic())))
 

@@ -1,10 +1,17 @@
-"""Stills go to fal's storage once per content hash; the URL is remembered across runs."""
+"""Stills go to fal's storage once per content hash; the URL is remembered across runs.
+
+Thread safety: the lock that keeps two scenes from uploading one still at once is an
+``asyncio.Lock`` per event loop and content hash (an asyncio lock belongs to one loop); the table
+of those locks is filled under a thread lock, as loops in other threads may use it at once.  The
+remembered URLs live in the ledger (SQLite, one connection per operation).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import base64
 import mimetypes
+import threading
 import weakref
 from pathlib import Path
 
@@ -21,6 +28,7 @@ DEFAULT_MAX_AGE_S = 6 * 3600.0
 
 _LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = (
     weakref.WeakKeyDictionary())
+_LOCKS_GUARD = threading.Lock()
 
 
 def storage_host() -> str:
@@ -34,8 +42,10 @@ def data_uri(path: Path) -> str:
 
 
 def _lock(sha256: str) -> asyncio.Lock:
-    locks = _LOCKS.setdefault(asyncio.get_running_loop(), {})
-    return locks.setdefault(sha256, asyncio.Lock())
+    loop = asyncio.get_running_loop()
+    with _LOCKS_GUARD:
+        locks = _LOCKS.setdefault(loop, {})
+        return locks.setdefault(sha256, asyncio.Lock())
 
 
 class ImageUploader:
