@@ -1,4 +1,8 @@
-"""Real MP4 clips for the fake server: a slow pan over the submitted still, made with PyAV."""
+"""Real MP4 clips for the fake server: a slow pan over the submitted still, made with PyAV.
+
+Thread safety: each render opens its own container and codec context; the cache keeps only the
+finished bytes (immutable), so renders for several requests may run in worker threads at once.
+"""
 
 from __future__ import annotations
 

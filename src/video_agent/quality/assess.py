@@ -1,4 +1,8 @@
-"""The quality gate: probe, measure, repair and judge one clip."""
+"""The quality gate: probe, measure, repair and judge one clip.
+
+Thread safety: safe to assess several clips at once from different threads; every decoder,
+encoder and OpenCV object is made per call (see ``frames``, ``probe``, ``repair``).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""Decode a clip once into the small frames every metric works on."""
+"""Decode a clip once into the small frames every metric works on.
+
+Thread safety: each call opens its own container and its own reformatters (a reformatter keeps a
+scaler context across frames, so it must never be shared between threads or clips).
+"""
 
 from __future__ import annotations
 

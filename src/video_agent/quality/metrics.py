@@ -2,6 +2,9 @@
 
 Every function takes plain numpy arrays so it can be checked on synthetic frames.
 Pixel distances are expressed in pixels of a 1024-wide frame whatever the analysis size.
+
+Thread safety: only stateless OpenCV functions are used (no detector or tracker objects), so
+every function can run in many threads at once.
 """
 
 from __future__ import annotations

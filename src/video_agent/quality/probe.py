@@ -1,4 +1,7 @@
-"""Probe a clip with PyAV: container, codec, size, rates, frame count, bitrate, audio, moov."""
+"""Probe a clip with PyAV: container, codec, size, rates, frame count, bitrate, audio, moov.
+
+Thread safety: each call opens and closes its own container; nothing is kept between calls.
+"""
 
 from __future__ import annotations
 

@@ -8,6 +8,9 @@ HRD so x264 pads with filler data when the picture is too easy to spend the budg
 the filler a smooth gradient lands near 2 Mbps and a flat or barely-moving picture far below it
 (measured: 0.67 Mbps for a 6 s "static" hold on a gradient); with it every clip lands at the
 target whatever the content, while detailed pictures get all of it.
+
+Thread safety: a ``ClipEncoder`` (its PyAV container and codec context) belongs to one clip and
+is driven by one thread; nothing is shared between encoders, so clips encode in parallel.
 """
 
 from __future__ import annotations

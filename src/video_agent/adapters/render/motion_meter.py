@@ -5,6 +5,8 @@ pyramidal Lucas-Kanade between consecutive frames, a similarity transform fitted
 the per-frame displacement of four reference points.  Jitter is the RMS deviation of those
 displacements from a smooth (polynomial) fit over the clip; a perfect camera scores the meter's
 own noise floor (about 0.01 px).
+
+Thread safety: each measurement opens its own container and uses only stateless OpenCV functions.
 """
 
 from __future__ import annotations

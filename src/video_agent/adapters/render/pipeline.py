@@ -7,6 +7,10 @@ plane.  A worker
 thread warps each frame straight into an I420 block (OpenCV releases the GIL) while the calling
 thread encodes the previous ones (so does PyAV); a small bounded queue between them keeps memory
 flat in the clip's length.
+
+Thread safety: every render builds its own plan, source planes, queue and encoder, and its warp
+thread only reads the planes; the focus search borrows its classifiers (``video_agent.cascades``).
+Any number of clips can render at once.
 """
 
 from __future__ import annotations

@@ -7,6 +7,10 @@
     <root>/<story_id>/scene_<n>/versions/v0001/  every stored version, never overwritten
     <root>/<story_id>/attempts.jsonl             one line per provider attempt (audit, cost)
     <root>/temp/                                 partial files; never a finished video
+
+Thread safety: picking a version number and publishing it, and appending to the audit journal,
+happen under one process-wide lock, so scenes stored from worker threads at once never take the
+same version or interleave journal lines.
 """
 
 from __future__ import annotations
