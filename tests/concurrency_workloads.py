@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from video_agent.adapters.render.focus import find_focus_points
+from video_agent.adapters.render.pipeline import load_rgb
 from video_agent.quality.repair import _face_centre
 
 EXAMPLE_IMAGES = Path(__file__).resolve().parents[1] / "examples" / "images"
@@ -31,7 +32,7 @@ def still_variants() -> list[np.ndarray]:
     stills of different sizes and aspect ratios (so their face searches use different scales)."""
     stills: list[np.ndarray] = []
     for path in sorted(EXAMPLE_IMAGES.glob("*.jpg")):
-        rgb = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
+        rgb = load_rgb(path)
         h, w = rgb.shape[:2]
         stills.append(rgb)
         stills.append(cv2.resize(rgb, (max(320, w * 5 // 8), max(180, h * 5 // 8)),
@@ -51,9 +52,12 @@ def write_still_variants(folder: Path) -> list[Path]:
     return paths
 
 
-def search(rgb: np.ndarray) -> tuple[object, ...]:
+Search = tuple[list[dict[str, object]], tuple[float, float] | None]
+
+
+def search(rgb: np.ndarray) -> Search:
     """The face searches a render and a repair make on one still."""
-    return tuple(p.as_dict() for p in find_focus_points(rgb, FACE_NAMES)), _face_centre(rgb)
+    return [p.as_dict() for p in find_focus_points(rgb, FACE_NAMES)], _face_centre(rgb)
 
 
 def focus_stress(threads: int, rounds: int) -> dict[str, object]:
@@ -86,7 +90,7 @@ def focus_stress(threads: int, rounds: int) -> dict[str, object]:
         w.start()
     for w in workers:
         w.join()
-    faces = sum(1 for points, _ in expected if points[0]["method"] == "face")
+    faces = sum(points[0]["method"] == "face" for points, _ in expected)
     return {"calls": sum(calls), "stills": len(stills), "stills_with_faces": faces,
             "sizes": sorted({f"{s.shape[1]}x{s.shape[0]}" for s in stills}),
             "errors": errors, "mismatches": mismatches}

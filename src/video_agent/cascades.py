@@ -29,7 +29,7 @@ _IDLE: dict[str, list[cv2.CascadeClassifier]] = {}
 
 def load(file: str) -> cv2.CascadeClassifier:
     """A new classifier for one of OpenCV's bundled cascade files; raises if it cannot load."""
-    path = Path(cv2.data.haarcascades) / file
+    path = Path(cv2.data.haarcascades) / file  # type: ignore[attr-defined]
     classifier = cv2.CascadeClassifier(str(path))
     if classifier.empty():
         raise RuntimeError(f"cascade {path} could not be loaded")

@@ -5,8 +5,8 @@ The serializer is strict: it revives only the project's own state models (and La
 types), so a tampered checkpoint cannot instantiate arbitrary classes.
 
 Thread safety: each checkpointer owns its connection (an ``aiosqlite`` connection, which runs
-every statement on its own thread, or a psycopg connection) and is used from the event loop that opened
-it; one is opened per run or server, never shared through a module-level cache.
+every statement on its own thread, or a psycopg connection) and is used from the event loop that
+opened it; one is opened per run or server, never shared through a module-level cache.
 """
 
 from __future__ import annotations

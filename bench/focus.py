@@ -1,0 +1,88 @@
+"""Face search and one face-scene render: what keeping classifiers per thread costs.
+
+    .venv/bin/python bench/focus.py [--runs 5] [--searches 30] [--threads 8]
+
+Every figure comes from this run on this machine (medians):
+
+- load: building one Haar classifier from its XML (what a classifier made per call would add
+  to every search);
+- search: ``find_focus_points`` on the portrait still for a face-centred plan, one call after
+  another in one thread;
+- render: ``render_clip`` of that scene (6 s slow push-in on the face, 1024x576, standard preset),
+  one render after another in one process;
+- threads: the same searches spread over ``--threads`` threads, calls per second (0: skipped).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+
+from video_agent.adapters.render import render_clip
+from video_agent.adapters.render.focus import find_focus_points
+from video_agent.adapters.render.pipeline import load_rgb
+from video_agent.models import MotionSpec
+
+IMAGE = Path(__file__).resolve().parents[1] / "examples" / "images" / "portrait.jpg"
+NAMES = ["face", "hair", "menu_book"]
+
+
+def timed(fn: Callable[[], object], runs: int) -> list[float]:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def threaded_rate(rgb: object, threads: int, per_thread: int) -> float:
+    start = threading.Barrier(threads + 1)
+
+    def work() -> None:
+        start.wait()
+        for _ in range(per_thread):
+            find_focus_points(rgb, NAMES)  # type: ignore[arg-type]
+
+    workers = [threading.Thread(target=work) for _ in range(threads)]
+    for w in workers:
+        w.start()
+    start.wait()
+    began = time.perf_counter()
+    for w in workers:
+        w.join()
+    return threads * per_thread / (time.perf_counter() - began)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5, help="renders")
+    parser.add_argument("--searches", type=int, default=30, help="searches (and loads)")
+    parser.add_argument("--threads", type=int, default=8, help="threads searching at once")
+    args = parser.parse_args()
+    rgb = load_rgb(IMAGE)
+    cascades = cv2.data.haarcascades  # type: ignore[attr-defined]
+    xml = str(Path(cascades) / "haarcascade_frontalface_default.xml")
+    load = timed(lambda: cv2.CascadeClassifier(xml), args.searches)
+    search = timed(lambda: find_focus_points(rgb, NAMES), args.searches)
+    motion = MotionSpec(type="push_in", speed="slow", duration=6.0, focus_points=NAMES)
+    with tempfile.TemporaryDirectory() as tmp:
+        render = timed(lambda: render_clip(IMAGE, Path(tmp) / "clip.mp4", motion), args.runs)
+    print(f"load frontal cascade   {statistics.median(load) * 1000:8.1f} ms")
+    print(f"search (1 thread)      {statistics.median(search) * 1000:8.1f} ms")
+    print(f"render face scene      {statistics.median(render):8.2f} s   "
+          f"(runs: {', '.join(f'{t:.2f}' for t in render)})")
+    if args.threads:
+        rate = threaded_rate(rgb, args.threads, max(1, args.searches // args.threads))
+        print(f"search ({args.threads} threads)     {rate:8.1f} calls/s")
+
+
+if __name__ == "__main__":
+    main()
