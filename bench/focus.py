@@ -32,7 +32,7 @@ from video_agent.adapters.render.focus import find_focus_points
 from video_agent.adapters.render.pipeline import load_rgb
 from video_agent.models import MotionSpec
 
-IMAGE = Path(__file__).resolve().parents[1] / "examples" / "images" / "portrait.jpg"
+IMAGE = Path(__file__).resolve().parents[1] / "examples" / "stories" / "images" / "portrait.jpg"
 NAMES = ["face", "hair", "menu_book"]
 
 

@@ -23,7 +23,7 @@ from video_agent.adapters.render.focus import find_focus_points
 from video_agent.adapters.render.pipeline import load_rgb
 from video_agent.quality.repair import _face_centre
 
-EXAMPLE_IMAGES = Path(__file__).resolve().parents[1] / "examples" / "images"
+EXAMPLE_IMAGES = Path(__file__).resolve().parents[1] / "examples" / "stories" / "images"
 FACE_NAMES = ("face", "hair")
 
 

@@ -2,6 +2,10 @@
 
 The DDL is idempotent and runs inside a transaction-scoped advisory lock, so several processes
 starting at once create each table exactly once.
+
+Thread safety: a psycopg async pool (and every connection in it) belongs to the event loop that
+opened it and is never handed to another loop; the per-loop tables are read and written under a
+thread lock (never held across an ``await``), since loops in other threads use them at once.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import threading
 import weakref
 from collections.abc import AsyncIterator
 
@@ -22,6 +27,9 @@ _POOLS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, AsyncConn
 _USERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, int] = weakref.WeakKeyDictionary()
 _OPENING: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
     weakref.WeakKeyDictionary())
+_TABLES_LOCK = threading.Lock()
+"""Guards ``_POOLS``, ``_USERS`` and ``_OPENING`` (their per-loop entries are added and removed
+from the threads running those loops)."""
 MAX_CONNECTIONS = 20
 
 SCHEMA = """
@@ -60,10 +68,12 @@ async def pool_for(dsn: str) -> AsyncConnectionPool:
     Raises ``ValueError`` naming the database (never its password) when it is unreachable.
     """
     loop = asyncio.get_running_loop()
-    pools = _POOLS.setdefault(loop, {})
+    with _TABLES_LOCK:
+        pools = _POOLS.setdefault(loop, {})
+        opening = _OPENING.setdefault(loop, asyncio.Lock())
     if dsn in pools:
         return pools[dsn]
-    async with _OPENING.setdefault(loop, asyncio.Lock()):
+    async with opening:
         if dsn in pools:
             return pools[dsn]
         pool = AsyncConnectionPool(dsn, min_size=1, max_size=MAX_CONNECTIONS, open=False,
@@ -85,7 +95,9 @@ async def pool_for(dsn: str) -> AsyncConnectionPool:
 
 async def close_pools() -> None:
     """Close every pool of the running loop."""
-    pools = _POOLS.pop(asyncio.get_running_loop(), {})
+    loop = asyncio.get_running_loop()
+    with _TABLES_LOCK:
+        pools = _POOLS.pop(loop, {})
     for pool in pools.values():
         await pool.close()
 
@@ -95,10 +107,13 @@ async def pools_in_use() -> AsyncIterator[None]:
     """Keep the running loop's pools open while any story run on it needs them; the last run
     to leave closes them (a server runs several stories on one loop)."""
     loop = asyncio.get_running_loop()
-    _USERS[loop] = _USERS.get(loop, 0) + 1
+    with _TABLES_LOCK:
+        _USERS[loop] = _USERS.get(loop, 0) + 1
     try:
         yield
     finally:
-        _USERS[loop] -= 1
-        if not _USERS[loop]:
+        with _TABLES_LOCK:
+            _USERS[loop] -= 1
+            last = not _USERS[loop]
+        if last:
             await close_pools()

@@ -15,6 +15,10 @@ scene's pointer rewritten: a reader follows the pointer, so it never sees a half
 crash before the pointer leaves the previous version current. The endpoint (``AWS_ENDPOINT_URL``)
 and the credentials come from the standard AWS environment and are never stored; ``video_url`` is
 a presigned URL (renewed on every read) or, with a public base URL, a plain one.
+
+Thread safety: a storage object is made per node call and used from its event loop; its
+botocore session is never shared between loops or threads, and every operation opens its own
+client.
 """
 
 from __future__ import annotations

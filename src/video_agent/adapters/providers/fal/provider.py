@@ -10,8 +10,8 @@ Thread safety: a fal ``AsyncClient`` (its HTTP connections and locks) and the se
 limit requests in flight belong to one event loop, so they are kept per loop and key, never
 shared between loops; the per-loop tables and the rate-limit cooldown are read and written under
 one lock, since loops in other threads (a server, tests, ``asyncio.run`` in a worker) use them
-at once.  The provider object itself holds only settings, the ledger (a SQLite connection per
-operation) and the uploader.
+at once.  The provider object itself holds only settings, the ledger (SQLite: a connection per
+operation; PostgreSQL: a pool per event loop) and the uploader.
 """
 
 from __future__ import annotations

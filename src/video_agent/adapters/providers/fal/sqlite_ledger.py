@@ -2,6 +2,10 @@
 
 The right to submit a key is an exclusive ``flock`` on ``<state_dir>/fal_claims/<key>.lock``:
 the operating system drops it when its process dies, so a crashed owner never blocks a rerun.
+
+Thread safety: every call runs the synchronous ``Ledger`` in a worker thread (a SQLite connection
+per operation), and every claim opens a lock file descriptor of its own: a ``flock`` belongs to
+one open file, so two scenes of one process exclude each other just as two processes do.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 Thread safety: the lock that keeps two scenes from uploading one still at once is an
 ``asyncio.Lock`` per event loop and content hash (an asyncio lock belongs to one loop); the table
 of those locks is filled under a thread lock, as loops in other threads may use it at once.  The
-remembered URLs live in the ledger (SQLite, one connection per operation).
+remembered URLs live in the ledger (SQLite: a connection per operation; PostgreSQL: a pool per
+event loop).
 """
 
 from __future__ import annotations
