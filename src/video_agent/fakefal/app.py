@@ -10,6 +10,10 @@ Routes, as fal-client calls them:
 - ``GET /files/<name>``: uploaded stills and generated clips
 
 plus ``/_fake/counts``, ``/_fake/scenario`` and ``/_fake/reset`` for tests and tooling.
+
+Random faults (``Scenario.fault_rate``) are drawn once per submission (``draw_fault``); a drawn
+fault then hits the calls of its stage for that request: the submit itself, status polls, the
+result, the clip's content or its download.
 """
 
 from __future__ import annotations
@@ -19,9 +23,11 @@ import base64
 import contextlib
 import hashlib
 import json
+import logging
 import time
 import uuid
 from collections import Counter
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -29,10 +35,10 @@ from urllib.parse import unquote, urlparse
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from video_agent.fakefal.scenario import Scenario
+from video_agent.fakefal.scenario import Fault, FaultKind, Scenario, draw_fault
 from video_agent.fakefal.video import BadImage, damage, render_clip
 
 TOKEN_HOSTS = ("rest.fal.ai",)
@@ -52,6 +58,25 @@ class FakeRequest:
     error: tuple[int, dict[str, Any]] | None = None
     cancelled: bool = False
     task: asyncio.Task[None] | None = None
+    fault: Fault | None = None
+    fault_calls: int = 0
+
+
+class DownloadReset(ConnectionResetError):
+    """Raised mid-body to drop a download's connection (a ``download_reset`` fault)."""
+
+
+class _QuietResets(logging.Filter):
+    """Keep the server's error log free of the resets it makes on purpose."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+            exc = exc.exceptions[0]
+        return not isinstance(exc, DownloadReset)
+
+
+logging.getLogger("uvicorn.error").addFilter(_QuietResets())
 
 
 class FakeFal:
@@ -66,6 +91,9 @@ class FakeFal:
         self.files: dict[str, tuple[bytes, str]] = {}
         self.counts: Counter[str] = Counter()
         self.submits: Counter[str] = Counter()
+        self.faults: Counter[str] = Counter()
+        """Faults drawn, by kind (``counts["fault_<kind>"]``: calls they hit)."""
+        self._ordinals: Counter[str] = Counter()
         self.auth_keys: set[str] = set()
         self._fault_used: Counter[str] = Counter()
         self._slots: dict[str, asyncio.Semaphore] = {}
@@ -91,7 +119,28 @@ class FakeFal:
 
     def snapshot(self) -> dict[str, Any]:
         return {"submits": dict(self.submits), "counts": dict(self.counts),
+                "faults": dict(self.faults),
                 "requests": {r.id: r.state for r in self.requests.values()}}
+
+    def _draw(self, endpoint: str, sc: Scenario, body: bytes) -> Fault | None:
+        nth = f"{endpoint}|{hashlib.sha256(body).hexdigest()}"
+        self._ordinals[nth] += 1
+        fault = draw_fault(sc, endpoint, body, self._ordinals[nth])
+        if fault is not None:
+            self.faults[fault.kind] += 1
+        return fault
+
+    def _hits(self, req: FakeRequest | None, stage: str) -> FaultKind | None:
+        """The request's drawn fault if it hits this call of ``stage``."""
+        fault = req.fault if req is not None else None
+        if fault is None or fault.stage != stage:
+            return None
+        assert req is not None
+        req.fault_calls += 1
+        if not fault.persistent and req.fault_calls > 1:
+            return None
+        self.counts[f"fault_{fault.kind}"] += 1
+        return fault.kind
 
     def _fault(self, name: str, times: int) -> bool:
         """True for the first ``times`` calls of ``name`` (always when ``times`` is 0)."""
@@ -187,9 +236,18 @@ class FakeFal:
         width, height = sc.width or width, sc.height or height
         fps = sc.fps or fps
         audio = sc.audio if sc.audio is not None else audio
+        variant = sc.video
+        if fault := self._hits(req, "video"):  # a drawn fault wins over the overrides
+            variant = fault.removeprefix("video_")  # type: ignore[assignment]
+            if variant == "off_spec":
+                width, height, fps, audio = 1280, 720, 30, True
+            elif variant == "small":
+                width, height = 768, 512
+            elif variant == "short":
+                seconds = max(1.0, seconds - 1.0)
         clip = render_clip(image, width=width, height=height, fps=fps, seconds=seconds,
                            audio=audio)
-        return damage(clip, sc.video) if sc.video in ("broken", "truncated") else clip
+        return damage(clip, variant) if variant in ("broken", "truncated") else clip
 
 
 def requested_seconds(args: dict[str, Any], fps: int) -> float:
@@ -235,6 +293,17 @@ def build_app(fake: FakeFal) -> Starlette:
         sc = fake.scenario_for(endpoint)
         if sc.submit_delay_s:
             await asyncio.sleep(sc.submit_delay_s)
+        body = await request.body()
+        fault = fake._draw(endpoint, sc, body)
+        if fault is not None and fault.stage == "submit":
+            fake.counts[f"fault_{fault.kind}"] += 1
+            if fault.kind == "submit_429":
+                return _error(429, "Too many requests in flight", "rate_limited")
+            if fault.kind == "submit_5xx":
+                return _error(503, "Service temporarily unavailable", "internal_server_error",
+                              headers={"x-fal-request-id": "none"})
+            await asyncio.sleep(sc.hang_s)
+            return _error(504, "Gateway timeout", "gateway_timeout")
         if sc.submit_429 and fake._fault(f"429:{endpoint}", sc.submit_429):
             fake.counts["submit_429"] += 1
             return _error(429, "Too many requests in flight", "rate_limited")
@@ -243,7 +312,7 @@ def build_app(fake: FakeFal) -> Starlette:
             return _error(sc.submit_error, "Internal server error", "internal_server_error",
                           headers={"x-fal-request-id": "none"})
         try:
-            args = await request.json()
+            args = json.loads(body)
         except (ValueError, json.JSONDecodeError):
             return _error(422, [{"loc": ["body"], "msg": "invalid JSON", "type": "json"}])
         if not isinstance(args, dict):
@@ -251,7 +320,8 @@ def build_app(fake: FakeFal) -> Starlette:
         parts = endpoint.split("/")
         app_path = "/".join(parts[:2])
         rid = str(uuid.uuid4())
-        req = FakeRequest(id=rid, endpoint=endpoint, app_path=app_path, args=args, scenario=sc)
+        req = FakeRequest(id=rid, endpoint=endpoint, app_path=app_path, args=args, scenario=sc,
+                          fault=fault)
         fake.requests[rid] = req
         fake.submits[endpoint] += 1
         req.task = asyncio.create_task(fake._run(req))
@@ -270,8 +340,13 @@ def build_app(fake: FakeFal) -> Starlette:
         if req is None:
             return _error(404, f"Request {rid} not found")
         sc = req.scenario
-        if sc.malformed_status:
+        fault = fake._hits(req, "status")
+        if fault == "status_hang":
+            await asyncio.sleep(sc.hang_s)
+        if sc.malformed_status or fault == "status_malformed":
             return PlainTextResponse("<html>upstream hiccup</html>", status_code=200)
+        if fault == "status_5xx":
+            return _error(500, "status unavailable", headers={"x-fal-request-id": rid})
         if sc.status_error and fake._fault(f"status:{rid}", sc.status_error_times):
             return _error(sc.status_error, "status unavailable",
                           headers={"x-fal-request-id": rid})
@@ -304,14 +379,21 @@ def build_app(fake: FakeFal) -> Starlette:
         if req.state != "COMPLETED":
             return _error(400, "Request is still in progress", "still_in_progress", headers)
         sc = req.scenario
+        fault = fake._hits(req, "result")
+        if fault == "result_hang":
+            await asyncio.sleep(sc.hang_s)
         if sc.result_error and fake._fault(f"result:{rid}", sc.result_error_times):
             fake.counts["result_errors"] += 1
             return _error(sc.result_error, "Result temporarily unavailable", None, headers)
+        if fault == "result_5xx":
+            return _error(503, "Result temporarily unavailable", None, headers)
+        if fault == "result_malformed":
+            return PlainTextResponse("<html>upstream hiccup</html>", headers=headers)
         if req.error is not None:
             code, body = req.error
             return JSONResponse(body, status_code=code, headers=headers)
         assert req.result is not None
-        if sc.malformed_result:
+        if sc.malformed_result or fault == "result_no_video":
             return JSONResponse({"seed": 1, "note": "no video here"}, headers=headers)
         out = json.loads(json.dumps(req.result))
         out["video"]["url"] = _base(request) + out["video"]["url"]
@@ -401,16 +483,25 @@ def build_app(fake: FakeFal) -> Starlette:
 
     async def get_file(request: Request) -> Response:
         name = request.path_params["name"]
+        fault: FaultKind | None = None
+        sc = Scenario()
         if name.endswith(".mp4"):
             fake.counts["downloads"] += 1
-            sc = fake.scenario_for(fake.requests[name[:-4]].endpoint) \
-                if name[:-4] in fake.requests else Scenario()
+            req = fake.requests.get(name[:-4])
+            sc = req.scenario if req is not None else sc
             if sc.download_error_times and fake._fault(f"download:{name}",
                                                         sc.download_error_times):
+                return PlainTextResponse("download failed", status_code=500)
+            fault = fake._hits(req, "download")
+            if fault == "download_5xx":
                 return PlainTextResponse("download failed", status_code=500)
         if name not in fake.files:
             return PlainTextResponse("not found", status_code=404)
         data, content_type = fake.files[name]
+        if fault in ("download_slow", "download_reset"):
+            return StreamingResponse(
+                _trickle(data, sc.slow_bytes_per_s, reset=fault == "download_reset"),
+                media_type=content_type, headers={"content-length": str(len(data))})
         return Response(data, media_type=content_type)
 
     # ----------------------------------------------------------------- admin
@@ -443,6 +534,17 @@ def build_app(fake: FakeFal) -> Starlette:
         Route("/{path:path}", queue_route, methods=["GET", "POST", "PUT"]),
     ]
     return Starlette(routes=routes)
+
+
+async def _trickle(data: bytes, bytes_per_s: int, *, reset: bool) -> AsyncIterator[bytes]:
+    """``data`` at ``bytes_per_s``; with ``reset``, the connection drops halfway."""
+    step = max(1024, bytes_per_s // 10)
+    end = len(data) // 2 if reset else len(data)
+    for start in range(0, end, step):
+        yield data[start:min(end, start + step)]
+        await asyncio.sleep(0.1)
+    if reset:
+        raise DownloadReset(f"connection reset after {end} of {len(data)} bytes")
 
 
 def _logs(req: FakeRequest) -> list[dict[str, Any]]:
