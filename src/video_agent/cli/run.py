@@ -44,6 +44,8 @@ def run(
     resolution: Annotated[str, typer.Option(help="Stored clip size, 16:9.")] = "1024x576",
     max_concurrency: Annotated[int, typer.Option(min=1, help="Scenes in flight at once.")] = 2,
     budget: Annotated[float | None, typer.Option(help="Cost cap for paid providers, USD.")] = None,
+    provider_timeout: Annotated[float, typer.Option(
+        min=1, help="Longest wait for one provider call, seconds.")] = 600.0,
     checkpoints: Annotated[str | None, typer.Option(
         envvar="VIDEO_AGENT_CHECKPOINTS",
         help="Checkpoint store: sqlite (under OUT/.state) or a postgresql:// URL.")] = None,
@@ -76,7 +78,7 @@ def run(
         ctx = VideoAgentContext(
             output_dir=str(out), primary=primary, fallback=fallback, resolution=resolution,
             only_scenes=only, force_scenes=(only or list(story.scenes)) if force else [],
-            budget_usd=budget, storage=storage or None,
+            budget_usd=budget, provider_timeout_s=provider_timeout, storage=storage or None,
             story_dir=str(story_file.resolve().parent), image_roots=roots,
             allow_private_urls=allow_private_urls)
         ctx.size  # noqa: B018 - validates --resolution early
