@@ -4,7 +4,9 @@ The call, step by step: read the ledger (a finished request is downloaded again,
 is resumed by its id), upload the still once per content hash, reserve the estimated cost under
 the budget, submit, record the request id durably, follow the queue (position, logs) until the
 result, then stream the video into the work folder. fal-client retries 429/ingress errors itself;
-this module only retries what it does not (a transient 5xx on the result, the download).
+this module only retries what it does not (a transient 5xx or garbled answer on the result, the
+download). Every call to fal is bounded: a status poll or result fetch that hangs is abandoned
+after ``poll_timeout_s`` and tried again, and nothing outlives the provider's deadline.
 
 Thread safety: a fal ``AsyncClient`` (its HTTP connections and locks) and the semaphores that
 limit requests in flight belong to one event loop, so they are kept per loop and key, never
@@ -19,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import json
 import os
 import re
 import ssl
@@ -147,7 +150,8 @@ class FalProvider:
                  stuck_queue_s: float | None = None, data_uri_max_bytes: int = 0,
                  download_max_bytes: int = 512 * 1024 * 1024, download_timeout_s: float = 120.0,
                  download_attempts: int = 3, result_attempts: int = 3,
-                 retry_delay_s: float = 0.5, state_db: str | None = None) -> None:
+                 retry_delay_s: float = 0.5, state_db: str | None = None,
+                 poll_timeout_s: float | None = None) -> None:
         self.endpoint = endpoint
         self.model = endpoint.id
         self.capabilities = endpoint.capabilities
@@ -163,6 +167,8 @@ class FalProvider:
         self.download_attempts = download_attempts
         self.result_attempts = result_attempts
         self.retry_delay_s = retry_delay_s
+        self.poll_timeout_s = poll_timeout_s if poll_timeout_s is not None else max(
+            2.0, min(30.0, timeout_s / 4))
         from video_agent.adapters.state_stores import state_stores  # it imports this package
 
         self.ledger = state_stores(self.state_dir, state_db).ledger
@@ -223,7 +229,7 @@ class FalProvider:
                                                        progress, started, deadline, details)
         entry = await self.ledger.get(lkey)
         assert entry is not None and entry.request_id
-        path = await self._download(result, request, entry, key, progress)
+        path = await self._download(result, request, entry, key, progress, deadline)
         await self.ledger.downloaded(lkey, str(path))
         details["seed"] = result.get("seed")
         entry = await self.ledger.get(lkey)
@@ -265,25 +271,33 @@ class FalProvider:
                     handle = await client.get_handle(ep.id, rid)
                 else:
                     handle = await self._submit(client, args, lkey, claim.charge_id, key,
-                                                progress)
+                                                progress, deadline)
                     details["submitted_after_s"] = round(time.monotonic() - started, 3)
             result = await self._follow(handle, lkey, key, progress, deadline, details)
         return result
 
     async def _submit(self, client: fal_client.AsyncClient, args: dict[str, Any], lkey: str,
-                      charge: int | None, key: str, progress: Progress) -> AsyncRequestHandle:
+                      charge: int | None, key: str, progress: Progress,
+                      deadline: float) -> AsyncRequestHandle:
         """Submit under a held claim and record the request id before anything else."""
         ep = self.endpoint
         assert charge is not None
         progress(0.03, f"fal {ep.id}: submitting")
         faultpoints.hit("fal_claimed")
         try:
-            handle = await client.submit(ep.id, args)
+            handle = await asyncio.wait_for(client.submit(ep.id, args),
+                                            timeout=max(0.1, deadline - time.monotonic()))
         except BaseException as exc:
             err = classify(exc, where="submit", image_arg=ep.image_arg, key=key)
             if isinstance(exc, asyncio.CancelledError):
                 # The submit may or may not have reached fal; keep the charge.
                 raise
+            if err.kind == "timeout":
+                # No answer: fal may have the request all the same, so the charge stays.
+                await self.ledger.failed(lkey, str(err), status=states.RESERVED)
+                raise ProviderError(
+                    f"fal {ep.id}: submit gave no answer within the {self.timeout_s:g} s "
+                    "timeout", kind="timeout") from exc
             await self.ledger.release(lkey, charge, str(err))
             if err.kind == "rate_limited":
                 _note_rate_limited(ep.id)
@@ -317,10 +331,20 @@ class FalProvider:
                     f"fal {ep.id}: request {rid} gave no result within {self.timeout_s:g} s "
                     "(cancel sent)", kind="timeout", request_id=rid)
             try:
-                status = await asyncio.wait_for(handle.status(with_logs=True),
-                                                timeout=max(0.1, deadline - now))
+                status = await asyncio.wait_for(
+                    handle.status(with_logs=True),
+                    timeout=max(0.1, min(self.poll_timeout_s, deadline - now)))
                 failures = 0
-            except TimeoutError:
+            except TimeoutError as exc:
+                if time.monotonic() >= deadline:
+                    continue  # the deadline branch above cancels and reports
+                failures += 1
+                if failures >= 3:
+                    await self.ledger.failed(lkey, "status polls hung", status=states.SUBMITTED)
+                    raise ProviderError(
+                        f"fal {ep.id}: request {rid}: {failures} status polls in a row gave no "
+                        f"answer within {self.poll_timeout_s:g} s", kind="timeout",
+                        request_id=rid) from exc
                 continue
             except Exception as exc:
                 err = classify(exc, where="status", image_arg=ep.image_arg, request_id=rid,
@@ -367,16 +391,20 @@ class FalProvider:
                 progress(0.88, f"fal {ep.id}: finished, fetching the result")
                 break
             await asyncio.sleep(self.poll_interval_s)
-        result = await self._fetch_result(handle, lkey, key)
+        result = await self._fetch_result(handle, lkey, key, deadline)
         await self.ledger.completed(lkey, result)
         return result
 
-    async def _fetch_result(self, handle: AsyncRequestHandle, lkey: str,
-                            key: str) -> dict[str, Any]:
+    async def _fetch_result(self, handle: AsyncRequestHandle, lkey: str, key: str,
+                            deadline: float) -> dict[str, Any]:
         ep, rid = self.endpoint, handle.request_id
         for attempt in range(1, self.result_attempts + 1):
+            left = deadline - time.monotonic()
             try:
-                result = await handle.get(interval=self.poll_interval_s)
+                if left <= 0:
+                    raise TimeoutError
+                result = await asyncio.wait_for(handle.get(interval=self.poll_interval_s),
+                                                timeout=min(self.poll_timeout_s, left))
                 if not isinstance(result, dict):
                     raise ValueError(f"result is {type(result).__name__}, not an object")
                 _video_url(result)
@@ -384,9 +412,15 @@ class FalProvider:
             except Exception as exc:
                 err = classify(exc, where="result", image_arg=ep.image_arg, request_id=rid,
                                key=key)
-                transient = err.kind in ("timeout", "connection") and not err.critical
-                if transient and attempt < self.result_attempts:
-                    await asyncio.sleep(self.retry_delay_s * 2 ** (attempt - 1))
+                err.request_id = err.request_id or rid
+                # A 5xx, a hang or a garbled body says nothing about the finished request.
+                transient = not err.critical and (
+                    err.kind in ("timeout", "connection", "server_error")
+                    or isinstance(exc, json.JSONDecodeError))
+                wait = self.retry_delay_s * 2 ** (attempt - 1)
+                if transient and attempt < self.result_attempts \
+                        and time.monotonic() + wait < deadline:
+                    await asyncio.sleep(wait)
                     continue
                 # A transient failure keeps the request resumable; a real error ends it.
                 status = states.SUBMITTED if transient else states.FAILED
@@ -400,18 +434,23 @@ class FalProvider:
         await self.ledger.failed(lkey, why, status=states.CANCELLED)
 
     async def _download(self, result: dict[str, Any], request: GenerationRequest, entry: Entry,
-                        key: str, progress: Progress) -> Path:
+                        key: str, progress: Progress, deadline: float) -> Path:
         url = _video_url(result)
         work = Path(request.work_dir)
         await asyncio.to_thread(work.mkdir, parents=True, exist_ok=True)
         rid = entry.request_id or "request"
         target = work / f"fal_{request.scene}_{request.slot}_{rid[:16]}.mp4"
         last: Exception | None = None
+        tries = 0
         for attempt in range(1, self.download_attempts + 1):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            tries = attempt
             progress(0.9, f"fal {self.endpoint.id}: downloading the clip"
                           + (f" (attempt {attempt})" if attempt > 1 else ""))
             try:
-                await self._fetch_to(url, target)
+                await self._fetch_to(url, target, min(self.download_timeout_s, left))
                 return target
             except ProviderError as exc:
                 last = exc
@@ -419,15 +458,15 @@ class FalProvider:
                 last = exc
             if attempt < self.download_attempts:
                 await asyncio.sleep(self.retry_delay_s * 2 ** (attempt - 1))
-        text = redact(f"{last.__class__.__name__}: {last}", key) if last else "unknown"
+        text = redact(f"{last.__class__.__name__}: {last}", key) if last else "no time left"
         raise ProviderError(
             f"fal {self.endpoint.id}: downloading the clip of request {rid} failed after "
-            f"{self.download_attempts} attempts ({text}); a rerun downloads it again",
-            kind="download", request_id=rid)
+            f"{tries} attempts within the {self.timeout_s:g} s timeout ({text}); a rerun "
+            "downloads it again", kind="download", request_id=rid)
 
-    async def _fetch_to(self, url: str, target: Path) -> None:
+    async def _fetch_to(self, url: str, target: Path, timeout_s: float) -> None:
         part = target.with_name(target.name + ".part")
-        timeout = aiohttp.ClientTimeout(total=self.download_timeout_s, sock_read=30)
+        timeout = aiohttp.ClientTimeout(total=timeout_s, sock_read=30)
         connector = aiohttp.TCPConnector(ssl=await asyncio.to_thread(_ssl_context))
         try:
             async with aiohttp.ClientSession(timeout=timeout, connector=connector,
