@@ -111,6 +111,11 @@ class FakeFal:
     def scenario_for(self, endpoint: str) -> Scenario:
         return self.scenarios.get(endpoint) or self.scenarios.get("*") or Scenario()
 
+    def heal(self) -> None:
+        """Clear every random fault drawn so far: live requests answer normally again."""
+        for req in self.requests.values():
+            req.fault = None
+
     def reset(self) -> None:
         for req in self.requests.values():
             if req.task is not None:
