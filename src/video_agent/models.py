@@ -263,7 +263,8 @@ class GenerationRequest(_Model):
     work_dir: str = Field(description="Folder for partial files (under the output's temp/).")
     generation: int = Field(
         default=0, ge=0,
-        description="How many versions of the scene are already stored: a forced rerun asks "
+        description="How many versions of the scene are already stored, plus this slot's clips "
+                    "the quality gate rejected: a forced rerun or a retry after a rejection asks "
                     "for a new clip, a resumed one for the same (paid requests are keyed by it).")
 
 

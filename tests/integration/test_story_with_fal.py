@@ -94,3 +94,20 @@ def test_cli_with_fal_hosts_from_fal_clients_own_environment(fake_fal, tmp_path)
     again = run_cli("run", str(story(tmp_path)), "--out", str(out), "--primary",
                     f"fal:{DEFAULT_PRIMARY}", "--fallback", "local", env=env)
     assert again.returncode == 0 and fake_fal.fake.submits == {DEFAULT_PRIMARY: 1}
+
+
+async def test_a_clip_the_gate_rejected_is_asked_for_again_on_rerun(fake_fal, tmp_path) -> None:
+    """A paid request whose clip failed the gate is not resumed by a rerun (that would fetch
+    the same rejected clip forever): the recorded rejection makes the retry a new request."""
+    set_scenario(fake_fal, DEFAULT_PRIMARY, latency_s=0.1, video="truncated")
+    set_scenario(fake_fal, DEFAULT_FALLBACK, submit_error=500, submit_error_times=1)
+    first = await run_story(load_story(story(tmp_path)), context(tmp_path))
+    assert first.failed == ["1"]
+    assert fake_fal.fake.submits == {DEFAULT_PRIMARY: 1}
+
+    set_scenario(fake_fal, DEFAULT_PRIMARY, latency_s=0.1)
+    again = await run_story(load_story(story(tmp_path)), context(tmp_path))
+    assert again.failed == [] and again.videos["1"].metadata["slot"] == "primary"
+    assert fake_fal.fake.submits == {DEFAULT_PRIMARY: 2}
+    temp = tmp_path / "out" / "temp"
+    assert not temp.exists() or not any(temp.iterdir()), "work folders are cleaned up"

@@ -11,6 +11,7 @@ from langgraph.runtime import Runtime
 from video_agent import telemetry
 from video_agent.adapters.providers.base import ProviderError, VideoProvider
 from video_agent.adapters.providers.registry import ProviderSpecError, resolve_provider
+from video_agent.adapters.storage import SceneStorage
 from video_agent.context import VideoAgentContext
 from video_agent.models import (
     Attempt,
@@ -53,9 +54,10 @@ async def attempt(state: SceneState, runtime: Runtime[VideoAgentContext], slot: 
     prompt = build_prompt(fitted, state["analysis"], provider.capabilities, scene)
     work_dir = state.get("work_dir") or str(await storage.temp_dir())
     stored = await storage.versions(story_id, scene.key)
+    rejected = await _rejected(storage, story_id, scene.key, slot)
     request = GenerationRequest(story_id=story_id, scene=scene.key, slot=slot, params=fitted,
                                 image=state["image"], prompt=prompt, work_dir=work_dir,
-                                generation=len(stored))
+                                generation=len(stored) + rejected)
     report(0.0, f"{provider.name}:{provider.model}")
     try:
         result = await asyncio.wait_for(provider.generate(request, report),
@@ -90,6 +92,12 @@ async def attempt(state: SceneState, runtime: Runtime[VideoAgentContext], slot: 
     return {"candidate": result, "candidate_slot": slot, "plan": params, "fitted": fitted,
             "trace": trace,
             "attempts": [done], "work_dir": work_dir, "quality": None}
+
+
+async def _rejected(storage: SceneStorage, story_id: str, scene: str, slot: Slot) -> int:
+    """Clips of this scene and slot that the gate rejected (journalled in attempts.jsonl)."""
+    return sum(1 for entry in await storage.attempts(story_id) if entry.get("scene") == scene
+               and entry.get("slot") == slot and entry.get("outcome") == "quality_fail")
 
 
 def _observe(attempt: Attempt) -> None:
