@@ -24,7 +24,8 @@ def fake_fal(
     scenario: Annotated[list[str] | None, typer.Option(
         "--scenario", "-s",
         help="Fault or timing, name=value (repeatable): latency_s=5, queue_s=2, submit_429=2, "
-             "stuck=true, gpu_error=true, video=off_spec|small|short|broken|truncated, ...")
+             "stuck=true, gpu_error=true, video=off_spec|small|short|broken|truncated, "
+             "fault_rate=0.2 (random faults), fault_kinds=submit_429|download_reset, ...")
     ] = None,
     endpoint: Annotated[str, typer.Option(
         help="Endpoint id the --scenario items apply to ('*': all).")] = "*",
