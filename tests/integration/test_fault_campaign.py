@@ -13,6 +13,7 @@ import json
 import os
 import resource
 import sqlite3
+import subprocess
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -24,7 +25,7 @@ import pytest
 import fakefal_fixtures
 from conftest import run_cli, still, write_story
 from video_agent.adapters.providers.fal.endpoints import DEFAULT_FALLBACK, DEFAULT_PRIMARY
-from video_agent.adapters.providers.fal.ledger import LEDGER_FILE
+from video_agent.adapters.providers.fal.ledger import LEDGER_FILE, LIVE, Ledger
 from video_agent.fakefal import FakeFalServer
 from video_agent.fakefal.scenario import FAULT_KINDS
 
@@ -37,6 +38,9 @@ STORY_ID = "campaign"
 FAULT_RATE = 0.2
 PROVIDER_TIMEOUT_S = 10
 STILLS = 6
+CLIPS: dict[str, Any] = {"latency_s": 0.3, "width": 1024, "height": 576, "fps": 24,
+                         "audio": False, "slow_bytes_per_s": 1024 * 1024}
+"""Clips made to the output spec, so the gate repairs only what a fault damaged."""
 ALLOWED_SUBMITS = {"primary": 1, "fallback": 1}
 """Paid submissions per scene and slot in one run: fal-client's own retries never reach a paid
 request (the fake creates none for a 429, a 5xx or a hang on submit)."""
@@ -80,21 +84,24 @@ def ledger_charges(out: Path) -> list[sqlite3.Row]:
         con.close()
 
 
+def run_story(server: FakeFalServer, tmp_path: Path, story: Path, out: Path,
+              scenes: int) -> subprocess.CompletedProcess[str]:
+    env = {**server.env(), "FAL_HOME_DIR": str(tmp_path / "fal_home")}
+    return run_cli("run", str(story), "--out", str(out), "--primary", f"fal:{DEFAULT_PRIMARY}",
+                   "--fallback", f"fal:{DEFAULT_FALLBACK}", "--max-concurrency", "4",
+                   "--provider-timeout", str(PROVIDER_TIMEOUT_S), env=env,
+                   timeout=60 + scenes * 30)
+
+
 def test_fault_campaign(fake_fal: FakeFalServer, tmp_path: Path,
                         request: pytest.FixtureRequest) -> None:
     scenes = campaign_size(request.config)
     fake_fal.call(lambda: fake_fal.fake.set_scenario(
-        "*", latency_s=0.3, width=1024, height=576, fps=24, audio=False,
-        fault_rate=FAULT_RATE, fault_seed=7, fault_persist=0.5,
-        slow_bytes_per_s=1024 * 1024))
+        "*", fault_rate=FAULT_RATE, fault_seed=7, fault_persist=0.5, **CLIPS))
     story = campaign_story(tmp_path, scenes)
     out = tmp_path / "out"
-    env = {**fake_fal.env(), "FAL_HOME_DIR": str(tmp_path / "fal_home")}
     started = time.perf_counter()
-    result = run_cli("run", str(story), "--out", str(out), "--primary", f"fal:{DEFAULT_PRIMARY}",
-                     "--fallback", f"fal:{DEFAULT_FALLBACK}", "--max-concurrency", "4",
-                     "--provider-timeout", str(PROVIDER_TIMEOUT_S), env=env,
-                     timeout=60 + scenes * 30)
+    result = run_story(fake_fal, tmp_path, story, out, scenes)
     wall = time.perf_counter() - started
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     log = result.stdout + result.stderr
@@ -181,3 +188,23 @@ def test_fault_campaign(fake_fal: FakeFalServer, tmp_path: Path,
     if scenes >= 100:
         assert stages == {kind.split("_", 1)[0] for kind in FAULT_KINDS}, drawn
 
+    # A rerun once fal answers well again: stored scenes stay as they are and cost nothing;
+    # failed ones are retried, resuming a request fal may still deliver instead of paying anew
+    # (a clip the gate rejected is asked for again: that rejection is recorded).
+    rejected = {(a["scene"], a["slot"]) for a in attempts if a["outcome"] == "quality_fail"}
+    resumable = {(e.scene, e.slot) for e in Ledger(out / ".state").entries()
+                 if e.status in LIVE} - rejected
+    fake_fal.call(fake_fal.fake.heal)
+    fake_fal.call(lambda: fake_fal.fake.set_scenario("*", **CLIPS))
+    again = run_story(fake_fal, tmp_path, story, out, scenes)
+    assert again.returncode == 0, again.stdout + again.stderr
+    summary = json.loads((story_dir / "story.json").read_text())["scenes"]
+    assert all(summary[k]["status"] == "done" for k in keys), summary
+    new = set(fake_fal.call(fake_fal.fake.snapshot)["requests"]) - created
+    new_rows = [row for row in ledger_charges(out) if row["request_id"] in new]
+    assert len(new_rows) == len(new), "a paid request of the rerun is missing from the ledger"
+    for row in new_rows:
+        assert row["scene"] in failed, f"stored scene {row['scene']} was paid for again"
+        assert (row["scene"], row["slot"]) not in resumable, "a resumable request was repaid"
+    for key in keys:
+        assert [p.name for p in (story_dir / f"scene_{key}" / "versions").iterdir()] == ["v0001"]
