@@ -103,7 +103,7 @@ def scene_node(stage: str) -> Callable[[Node], Node]:
                 telemetry.scene_outcomes.labels("failed").inc()
                 # The scene ended without a video: its partial files are abandoned.
                 if work_dir := update.get("work_dir") or state.get("work_dir"):
-                    await asyncio.to_thread(storage_of(context_of(runtime)).discard, work_dir)
+                    await storage_of(context_of(runtime)).discard(work_dir)
             return update
 
         return run
