@@ -33,7 +33,7 @@ SLOW = 1024 * 1024
 
 
 def provider(tmp_path: Path) -> FalProvider:
-    return FalProvider(get_endpoint(DEFAULT_PRIMARY), state_dir=tmp_path / ".state", key=None,
+    return FalProvider(get_endpoint(DEFAULT_PRIMARY), state_dir=tmp_path / ".state",
                        timeout_s=TIMEOUT_S, budget_usd=None, poll_interval_s=0.05,
                        retry_delay_s=0.05, poll_timeout_s=1.0)
 
