@@ -114,6 +114,15 @@ class VideoAgentContext:
         default=None,
         metadata={"description": "video_agent.quality.QualitySettings; defaults when unset."},
     )
+    scene_graph_url: str | None = field(
+        default=None,
+        metadata={"description": "LangGraph server whose video_agent graph runs each scene of "
+                                 "the story graph (one thread per scene); in process when unset."},
+    )
+    scene_assistant_id: str = field(
+        default="video_agent",
+        metadata={"description": "Assistant (or graph id) run per scene on scene_graph_url."},
+    )
 
     @property
     def out(self) -> Path:

@@ -18,6 +18,7 @@ from langgraph.types import Send
 
 from video_agent.context import VideoAgentContext
 from video_agent.models import NarrationTiming, SceneContext, SceneVideo
+from video_agent.remote import remote_scene
 from video_agent.state import SceneInput, SceneOutput, SceneState, StoryState, scene_order
 from video_agent.video_agent_node import (
     analyze_context,
@@ -110,13 +111,18 @@ def scene_sends(state: StoryState, keys: list[str] | None = None,
 
 
 DISPATCH_PATHS: dict[Hashable, str] = {"Send per pending scene": "video_agent",
+                                        "Send per pending scene to a server": "remote_scene",
                                         "nothing to generate": "summarize_story"}
-"""Path map of ``dispatch_scenes`` (the ``Send`` objects name ``video_agent`` themselves)."""
+"""Path map of ``dispatch_scenes`` (the ``Send`` objects name their node themselves)."""
 
 
-def dispatch_scenes(state: StoryRunState) -> list[Send] | str:
+def dispatch_scenes(state: StoryRunState,
+                    runtime: Runtime[VideoAgentContext]) -> list[Send] | str:
+    """Pending scenes to the in-process Video Agent, or to ``remote_scene`` when the context names
+    a server (``scene_graph_url``)."""
     pending = state.get("pending") or []
-    return scene_sends(state, pending) if pending else "nothing to generate"
+    node = "remote_scene" if context_of(runtime).scene_graph_url else "video_agent"
+    return scene_sends(state, pending, node) if pending else "nothing to generate"
 
 
 async def summarize_story(state: StoryRunState,
@@ -152,10 +158,12 @@ def build_story_graph(checkpointer: Any = None,
                        input_schema=StoryState, output_schema=StoryState)
     graph.add_node("prepare_story", prepare_story)
     graph.add_node("video_agent", video_agent or build_video_agent_graph())
+    graph.add_node("remote_scene", remote_scene)
     graph.add_node("summarize_story", summarize_story)
     graph.add_edge(START, "prepare_story")
     graph.add_conditional_edges("prepare_story", dispatch_scenes, DISPATCH_PATHS)
     graph.add_edge("video_agent", "summarize_story")
+    graph.add_edge("remote_scene", "summarize_story")
     graph.add_edge("summarize_story", END)
     return graph.compile(checkpointer=checkpointer, name="story")
 

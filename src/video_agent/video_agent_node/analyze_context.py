@@ -56,4 +56,5 @@ async def analyze_context(state: SceneState, runtime: Runtime[VideoAgentContext]
             scene=key, stage="analyze_context", field=exc.field, message=str(exc)))
     analysis = analyze_scene(scene)
     report(1.0, f"{analysis.motion_analysis.scene_type} scene, still {image.width}x{image.height}")
-    return {"scene": scene, "image": image, "analysis": analysis}
+    # A new run on a scene's thread (a server rerun) starts clean of the last run's error.
+    return {"scene": scene, "image": image, "analysis": analysis, "errors": {key: None}}

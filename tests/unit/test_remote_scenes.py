@@ -1,0 +1,122 @@
+"""Remote scene mode: scene threads, the context a scene run gets, joining instead of doubling a
+run, and a story graph whose server is unreachable."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import EXAMPLE_IMAGES
+from video_agent.context import VideoAgentContext
+from video_agent.graph import build_story_graph, dispatch_scenes
+from video_agent.models import SceneError, SceneVideo
+from video_agent.remote import (
+    TASK_KEY,
+    _existing_run,
+    _scene_output,
+    remote_context,
+    scene_thread_id,
+)
+
+
+def test_scene_threads_are_stable_uuid5_per_story_and_scene() -> None:
+    first = scene_thread_id("cafe", "5")
+    assert first == scene_thread_id("cafe", 5) == str(uuid.UUID(first))
+    assert uuid.UUID(first).version == 5
+    assert len({first, scene_thread_id("cafe", "6"), scene_thread_id("cafe2", "5")}) == 3
+    with pytest.raises(ValueError, match="story_id"):
+        scene_thread_id("", "5")
+
+
+@pytest.mark.parametrize("field", ["fal_key", "chat_model", "quality"])
+def test_settings_that_cannot_travel_in_a_run_are_refused_by_name(field: str) -> None:
+    ctx = VideoAgentContext(scene_graph_url="http://127.0.0.1:1", **{field: object()})
+    with pytest.raises(ValueError, match=f"^{field}: "):
+        remote_context(ctx)
+
+
+def test_a_scene_run_gets_the_story_settings_with_absolute_paths(tmp_path: Path,
+                                                                monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    ctx = VideoAgentContext(output_dir="out", story_dir="stories", primary="local:draft",
+                            scene_graph_url="http://127.0.0.1:1", only_scenes=["2"])
+    sent = remote_context(ctx)
+    assert sent["output_dir"] == str(tmp_path / "out")
+    assert sent["story_dir"] == str(tmp_path / "stories")
+    assert sent["primary"] == "local:draft"
+    assert not {"scene_graph_url", "scene_assistant_id", "only_scenes", "fal_key"} & set(sent)
+    VideoAgentContext(**sent)  # the server side builds its context from it
+
+
+def test_a_scene_runs_output_becomes_story_models() -> None:
+    video = {"video_url": "file:///v.mp4", "metadata": {"duration": 4.0}, "path": "/v.mp4"}
+    update = _scene_output("3", {"videos": {"3": video, "4": video}, "errors": {"3": None},
+                                 "planned_durations": {"3": 4}})
+    assert update["videos"] == {"3": SceneVideo.model_validate(video)}
+    assert update["errors"] == {"3": None} and update["planned_durations"] == {"3": 4.0}
+    failed = _scene_output("3", {"errors": {"3": {"scene": "3", "stage": "store",
+                                                  "message": "disk full"}}})
+    assert isinstance(failed["errors"]["3"], SceneError)
+
+
+class _Runs:
+    def __init__(self, runs: list[dict[str, Any]]) -> None:
+        self._runs = runs
+
+    async def list(self, thread_id: str, limit: int = 10) -> list[dict[str, Any]]:
+        return self._runs
+
+
+class _Client:
+    def __init__(self, runs: list[dict[str, Any]]) -> None:
+        self.runs = _Runs(runs)
+
+
+def _run(run_id: str, status: str, task: str | None = None, at: str = "1") -> dict[str, Any]:
+    return {"run_id": run_id, "status": status, "created_at": at,
+            "config": {"configurable": {TASK_KEY: task} if task else {}}}
+
+
+async def test_a_retried_story_task_joins_its_own_run_even_when_finished() -> None:
+    client = _Client([_run("old", "success", "t1", "1"), _run("mine", "success", "t2", "2")])
+    assert (await _existing_run(client, "th", "t2"))["run_id"] == "mine"
+
+
+async def test_an_active_run_on_the_thread_is_joined_not_doubled() -> None:
+    client = _Client([_run("done", "success", "t0"), _run("busy", "running", "t9")])
+    assert (await _existing_run(client, "th", "t1"))["run_id"] == "busy"
+    assert await _existing_run(_Client([_run("done", "error", "t0")]), "th", "t1") is None
+
+
+def test_dispatch_chooses_the_remote_node_only_when_a_server_is_named() -> None:
+    class Runtime:
+        def __init__(self, ctx: VideoAgentContext) -> None:
+            self.context = ctx
+
+    state = {"story_id": "s", "scenes": {"1": {"scene_number": 1}}, "pending": ["1"]}
+    local = dispatch_scenes(state, Runtime(VideoAgentContext()))  # type: ignore[arg-type]
+    remote = dispatch_scenes(state, Runtime(  # type: ignore[arg-type]
+        VideoAgentContext(scene_graph_url="http://127.0.0.1:1")))
+    assert [s.node for s in local] == ["video_agent"]  # type: ignore[union-attr]
+    assert [s.node for s in remote] == ["remote_scene"]  # type: ignore[union-attr]
+
+
+async def test_an_unreachable_server_fails_each_scene_naming_the_setting(tmp_path: Path) -> None:
+    with socket.socket() as sock:  # a port with nobody listening
+        sock.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    scenes = {str(n): {"scene_number": n, "scene_content": "pan",
+                       "image_path": str(EXAMPLE_IMAGES / "portrait.jpg")} for n in (1, 2)}
+    result = await asyncio.wait_for(build_story_graph().ainvoke(
+        {"story_id": "offline", "scenes": scenes},
+        context=VideoAgentContext(output_dir=str(tmp_path), scene_graph_url=url)), 120)
+    assert not result.get("videos")
+    assert {k: (e.field, e.stage) for k, e in result["errors"].items()} == \
+        {"1": ("scene_graph_url", "remote"), "2": ("scene_graph_url", "remote")}
+    assert url in result["errors"]["1"].message
+    assert (tmp_path / "offline" / "story.json").exists()
