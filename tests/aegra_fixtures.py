@@ -163,10 +163,11 @@ def _admin(sql: str) -> None:
 
 
 def _redis_cleanup(prefix: str) -> None:
-    script = ("for _,k in ipairs(redis.call('keys', ARGV[1])) do redis.call('del', k) end "
-              "return 1")
-    subprocess.run(["redis-cli", "-h", "127.0.0.1", "-n", str(REDIS_DB), "EVAL", script, "0",
-                    f"{prefix}*"], capture_output=True, timeout=30, check=False)
+    """Delete this cluster's Redis keys (with the server venv's redis client)."""
+    script = ("import redis, sys; r = redis.Redis(host='127.0.0.1', db=int(sys.argv[1])); "
+              "[r.delete(k) for k in r.scan_iter(sys.argv[2] + '*')]")
+    subprocess.run([str(server_venv() / "bin" / "python"), "-c", script, str(REDIS_DB), prefix],
+                   capture_output=True, timeout=60, check=True)
 
 
 @contextmanager
