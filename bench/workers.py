@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
@@ -46,14 +47,15 @@ def cluster_cpu(cluster: Cluster) -> float:
 
 async def one_story(cluster: Cluster, out: Path, images: list[Path], story_id: str) -> float:
     url = cluster.instances[0].url
-    scenes = {str(n): {"scene_number": n, "scene_content": f"Scene {n}: a slow pan at dusk.",
-                       "image_path": str(image), "layer1_analysis": "Slow pan, 4 seconds."}
-              for n, image in enumerate(images, start=1)}
+    scenes: dict[str, Any] = {
+        str(n): {"scene_number": n, "scene_content": f"Scene {n}: a slow pan at dusk.",
+                 "image_path": str(image), "layer1_analysis": "Slow pan, 4 seconds."}
+        for n, image in enumerate(images, start=1)}
     client = get_client(url=url)
     try:
         thread = await client.threads.create()
         started = time.perf_counter()
-        result = await client.runs.wait(
+        result: Any = await client.runs.wait(
             thread["thread_id"], "story",
             input={"story_id": story_id, "scenes": scenes, "narration": {}},
             context={"output_dir": str(out), "primary": f"fal:{DEFAULT_PRIMARY}",

@@ -9,6 +9,7 @@ Which instance ran a run is read from that instance's own log ("Worker picked up
 
 from __future__ import annotations
 
+import fcntl
 import glob
 import hashlib
 import os
@@ -61,18 +62,21 @@ def server_venv() -> Path:
     venv = CACHE / f"aegra-{AEGRA_VERSION}-{stamp.hexdigest()[:12]}"
     python = venv / "bin" / "python"
     ready = venv / ".ready"
-    if ready.exists() and python.exists():
-        return venv
-    shutil.rmtree(venv, ignore_errors=True)
-    venv.parent.mkdir(parents=True, exist_ok=True)
-    steps = [[server_python(), "-m", "venv", str(venv)],
-             [str(python), "-m", "pip", "install", "-q", f"aegra-api=={AEGRA_VERSION}"],
-             [str(python), "-m", "pip", "install", "-q", "-e", str(ROOT)]]
-    for step in steps:
-        done = subprocess.run(step, capture_output=True, text=True, timeout=1200)
-        if done.returncode:
-            raise RuntimeError(f"building the Aegra venv failed at {step}:\n{done.stderr[-3000:]}")
-    ready.write_text(AEGRA_VERSION)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with open(CACHE / ".aegra-build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one builder at a time; the others then find it ready
+        if ready.exists() and python.exists():
+            return venv
+        shutil.rmtree(venv, ignore_errors=True)
+        steps = [[server_python(), "-m", "venv", str(venv)],
+                 [str(python), "-m", "pip", "install", "-q", f"aegra-api=={AEGRA_VERSION}"],
+                 [str(python), "-m", "pip", "install", "-q", "-e", f"{ROOT}[postgres]"]]
+        for step in steps:
+            done = subprocess.run(step, capture_output=True, text=True, timeout=1200)
+            if done.returncode:
+                raise RuntimeError(f"building the Aegra venv failed at {step}:\n"
+                                   f"{done.stderr[-3000:]}")
+        ready.write_text(AEGRA_VERSION)
     return venv
 
 
@@ -151,6 +155,10 @@ class Cluster:
                 pass
             time.sleep(0.5)
         raise RuntimeError(f"Aegra {name} did not become healthy:\n{instance.log()[-4000:]}")
+
+    @property
+    def database_url(self) -> str:
+        return self.env["DATABASE_URL"]
 
     def owner_of(self, run_id: str) -> list[str]:
         """Names of the instances whose workers picked up ``run_id`` (in start order)."""

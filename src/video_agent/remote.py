@@ -18,6 +18,7 @@ import dataclasses
 import uuid
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from langgraph.config import get_config
@@ -36,9 +37,8 @@ SCENE_THREAD_NAMESPACE = uuid.UUID("4f0a5d2e-8b6c-5c1e-9a73-2d61b0c7e9a4")
 TASK_KEY = "video_agent_story_task"
 ACTIVE = ("pending", "running")
 
-# Context fields that must not (secret) or cannot (objects) travel in a run's JSON context.
+# Context fields that cannot travel in a run's JSON context (objects).
 _LOCAL_ONLY = {
-    "fal_key": "a secret is never sent in a run; set FAL_KEY in the server's environment",
     "chat_model": "a chat model object cannot be sent in a run; configure it in the server",
     "quality": "QualitySettings cannot be sent in a run; configure it in the server",
 }
@@ -60,12 +60,16 @@ def scene_thread_id(story_id: str, scene: str | int) -> str:
 def remote_context(ctx: VideoAgentContext) -> dict[str, Any]:
     """The JSON context a scene run gets: the story's settings less story-only ones.
 
-    Raises ``ValueError`` naming the field when a setting cannot be sent (a secret or an object),
-    rather than leaving it out and letting the server run with different settings.
+    Raises ``ValueError`` naming the field when a setting cannot be sent (an object, or a
+    database URL with its password: the server stores a run's context), rather than leaving it
+    out and letting the server run with different settings.
     """
     for name, reason in _LOCAL_ONLY.items():
         if getattr(ctx, name) is not None:
             raise ValueError(f"{name}: {reason} (scene_graph_url is set)")
+    if ctx.state_db and urlsplit(ctx.state_db).password:
+        raise ValueError("state_db: the URL holds a password, which a run's context must not "
+                         "carry; give the server PGPASSWORD (or ~/.pgpass) instead")
     sent = {f.name: getattr(ctx, f.name) for f in dataclasses.fields(ctx)
             if f.name not in _LOCAL_ONLY and f.name not in _STORY_ONLY}
     # Paths must mean the same on the server: absolute, as this process resolves them.

@@ -18,6 +18,7 @@ from langgraph_sdk import get_client
 from aegra_fixtures import Cluster, Instance, aegra_cluster
 from conftest import still
 from video_agent.adapters.providers.fal.endpoints import DEFAULT_PRIMARY
+from video_agent.adapters.providers.fal.ledger import LEDGER_FILE
 from video_agent.fakefal import FakeFalServer
 from video_agent.graph import build_story_graph
 from video_agent.remote import scene_thread_id
@@ -65,9 +66,9 @@ def story(tmp_path: Path, story_id: str, count: int = SCENES) -> dict[str, Any]:
                        for n in range(1, count + 1)}}
 
 
-def context(out: Path, url: str) -> dict[str, Any]:
+def context(out: Path, url: str, **extra: Any) -> dict[str, Any]:
     return {"output_dir": str(out), "primary": f"fal:{DEFAULT_PRIMARY}", "fallback": "",
-            "scene_graph_url": url}
+            "scene_graph_url": url, **extra}
 
 
 async def scene_runs(url: str, story_id: str, keys: list[str]) -> dict[str, list[dict]]:
@@ -132,15 +133,18 @@ async def test_a_story_spreads_its_scenes_over_both_instances(
 
 async def test_a_killed_instance_loses_no_finished_scene_and_repays_nothing(
         cluster: Cluster, fake: FakeFalServer, tmp_path: Path) -> None:
-    """The story graph runs here and sends its scenes to instance a; b is killed mid-scene."""
+    """The story graph runs here and sends its scenes to instance a; b is killed mid-scene. The
+    fal ledger is the shared PostgreSQL one (``state_db``), as for workers on many machines."""
     a, b = cluster.instances
-    # Two waves at the fake account's limit: the first finishes while the second still runs.
-    fake.call(lambda: fake.fake.set_scenario("*", latency_s=4.0, concurrency=4))
+    # The fake account runs one request at a time: scenes finish one by one, 2.5 s apart, so
+    # when the first is done the others (some of them on b) are paid for and still running.
+    fake.call(lambda: fake.fake.set_scenario("*", latency_s=2.5, concurrency=1))
     out = tmp_path / "out"
     payload = story(tmp_path, "killed")
     keys = list(payload["scenes"])
     graph = build_story_graph()
-    story_task = asyncio.create_task(graph.ainvoke(payload, context=context(out, a.url)))
+    ctx = context(out, a.url, state_db=cluster.database_url)
+    story_task = asyncio.create_task(graph.ainvoke(payload, context=ctx))
 
     finished_before, victims = await wait_for_kill_point(cluster, b, fake, out, keys,
                                                           story_task)
@@ -150,6 +154,7 @@ async def test_a_killed_instance_loses_no_finished_scene_and_repays_nothing(
     assert sorted(result["videos"], key=int) == keys, result.get("errors")
     assert not result.get("errors")
     assert submits(fake) == SCENES  # the killed instance's scenes were not paid again
+    assert not (out / ".state" / LEDGER_FILE).exists()  # the PostgreSQL ledger did that
     for key, stamp in finished_before.items():
         video = out / "killed" / f"scene_{key}" / "video.mp4"
         assert video.stat().st_mtime_ns == stamp  # a finished scene is not generated again
@@ -170,7 +175,9 @@ async def wait_for_kill_point(cluster: Cluster, victim: Instance, fake: FakeFalS
     deadline = time.monotonic() + 180
     url = cluster.instances[0].url
     while time.monotonic() < deadline:
-        assert not story_task.done(), "the story finished before the kill point"
+        if story_task.done():
+            raise AssertionError(f"the story finished before the kill point: "
+                                 f"{story_task.result().get('errors')}")
         runs = await scene_runs(url, "killed", keys)
         videos = {k: out / "killed" / f"scene_{k}" / "video.mp4" for k in keys}
         done = {k: p.stat().st_mtime_ns for k, p in videos.items() if p.exists()}

@@ -59,6 +59,7 @@ def test_every_branch_is_labelled_in_the_drawing() -> None:
     }
     assert labelled(story_graph.get_graph().draw_mermaid()) == {
         ("prepare_story", "Send per pending scene", "video_agent"),
+        ("prepare_story", "Send per pending scene to a server", "remote_scene"),
         ("prepare_story", "nothing to generate", "summarize_story"),
     }
 

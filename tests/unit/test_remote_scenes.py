@@ -33,11 +33,21 @@ def test_scene_threads_are_stable_uuid5_per_story_and_scene() -> None:
         scene_thread_id("", "5")
 
 
-@pytest.mark.parametrize("field", ["fal_key", "chat_model", "quality"])
+@pytest.mark.parametrize("field", ["chat_model", "quality"])
 def test_settings_that_cannot_travel_in_a_run_are_refused_by_name(field: str) -> None:
     ctx = VideoAgentContext(scene_graph_url="http://127.0.0.1:1", **{field: object()})
     with pytest.raises(ValueError, match=f"^{field}: "):
         remote_context(ctx)
+
+
+def test_a_database_password_never_travels_in_a_run() -> None:
+    ctx = VideoAgentContext(scene_graph_url="http://127.0.0.1:1",
+                            state_db="postgresql://video:s3cret@db:5432/video")
+    with pytest.raises(ValueError, match=r"^state_db: ") as raised:
+        remote_context(ctx)
+    assert "s3cret" not in str(raised.value)
+    ctx.state_db = "postgresql://video@db:5432/video"
+    assert remote_context(ctx)["state_db"] == ctx.state_db
 
 
 def test_a_scene_run_gets_the_story_settings_with_absolute_paths(tmp_path: Path,
@@ -49,7 +59,8 @@ def test_a_scene_run_gets_the_story_settings_with_absolute_paths(tmp_path: Path,
     assert sent["output_dir"] == str(tmp_path / "out")
     assert sent["story_dir"] == str(tmp_path / "stories")
     assert sent["primary"] == "local:draft"
-    assert not {"scene_graph_url", "scene_assistant_id", "only_scenes", "fal_key"} & set(sent)
+    assert not {"scene_graph_url", "scene_assistant_id", "only_scenes"} & set(sent)
+    assert sent["fal_key_env"] == "FAL_KEY"  # the variable's name, never a key
     VideoAgentContext(**sent)  # the server side builds its context from it
 
 
