@@ -25,6 +25,7 @@ from langgraph.config import get_config
 from langgraph.runtime import Runtime
 from langgraph_sdk import get_client
 from langgraph_sdk.errors import ConflictError, LangGraphError
+from pydantic import ValidationError
 
 from video_agent.context import VideoAgentContext
 from video_agent.models import SceneError, SceneVideo
@@ -47,7 +48,11 @@ _STORY_ONLY = {"scene_graph_url", "scene_assistant_id", "force_scenes", "only_sc
 
 
 class RemoteSceneError(RuntimeError):
-    """A scene run could not be started or did not finish on the server."""
+    """A scene run could not be started (``field`` names the setting) or failed on the server."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def scene_thread_id(story_id: str, scene: str | int) -> str:
@@ -93,13 +98,17 @@ def _scene_output(key: str, result: dict[str, Any]) -> dict[str, Any]:
     errors = (result.get("errors") or {})
     durations = (result.get("planned_durations") or {})
     update: dict[str, Any] = {}
-    if videos.get(key) is not None:
-        update["videos"] = {key: SceneVideo.model_validate(videos[key])}
-    if key in errors:
-        update["errors"] = {key: None if errors[key] is None
-                            else SceneError.model_validate(errors[key])}
-    if key in durations:
-        update["planned_durations"] = {key: float(durations[key])}
+    try:
+        if videos.get(key) is not None:
+            update["videos"] = {key: SceneVideo.model_validate(videos[key])}
+        if key in errors:
+            update["errors"] = {key: None if errors[key] is None
+                                else SceneError.model_validate(errors[key])}
+        if key in durations:
+            update["planned_durations"] = {key: float(durations[key])}
+    except (ValidationError, TypeError, ValueError) as exc:
+        raise RemoteSceneError(f"the scene run's output for scene {key} is not a Video Agent "
+                               f"output: {exc}") from exc
     if not update:
         raise RemoteSceneError(f"the scene run wrote nothing for scene {key}")
     return update
@@ -113,6 +122,7 @@ async def run_scene_remotely(state: SceneInput, ctx: VideoAgentContext,
     if not url:
         raise ValueError("scene_graph_url: not set")
     thread_id = scene_thread_id(state.get("story_id", ""), key)
+    context = remote_context(ctx)  # refuses what cannot be sent, before any call
     client = get_client(url=url)
     try:
         await client.threads.create(thread_id=thread_id, if_exists="do_nothing",
@@ -126,7 +136,7 @@ async def run_scene_remotely(state: SceneInput, ctx: VideoAgentContext,
             try:
                 run = await client.runs.create(
                     thread_id, ctx.scene_assistant_id, input=payload,
-                    context=remote_context(ctx), config={"configurable": {TASK_KEY: task_key}},
+                    context=context, config={"configurable": {TASK_KEY: task_key}},
                     multitask_strategy="reject")
             except ConflictError:  # a run started on the thread meanwhile: join that one
                 run = await _existing_run(client, thread_id, task_key)
@@ -134,7 +144,7 @@ async def run_scene_remotely(state: SceneInput, ctx: VideoAgentContext,
                     raise
         result = await client.runs.join(thread_id, run["run_id"])
     except (LangGraphError, httpx.HTTPError) as exc:
-        raise RemoteSceneError(f"scene {key} on {url}: {exc}") from exc
+        raise RemoteSceneError(f"scene {key} on {url}: {exc}", "scene_graph_url") from exc
     finally:
         await client.aclose()
     if not isinstance(result, dict) or "__error__" in result:
@@ -171,5 +181,5 @@ async def remote_scene(state: SceneInput, runtime: Runtime[VideoAgentContext]) -
         field, _, message = str(exc).partition(": ")
         error = SceneError(scene=key, stage="remote", field=field, message=message or str(exc))
     except RemoteSceneError as exc:
-        error = SceneError(scene=key, stage="remote", field="scene_graph_url", message=str(exc))
+        error = SceneError(scene=key, stage="remote", field=exc.field, message=str(exc))
     return scene_update(key, errors=error)

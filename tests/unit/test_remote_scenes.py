@@ -17,6 +17,7 @@ from video_agent.graph import build_story_graph, dispatch_scenes
 from video_agent.models import SceneError, SceneVideo
 from video_agent.remote import (
     TASK_KEY,
+    RemoteSceneError,
     _existing_run,
     _scene_output,
     remote_context,
@@ -73,6 +74,10 @@ def test_a_scene_runs_output_becomes_story_models() -> None:
     failed = _scene_output("3", {"errors": {"3": {"scene": "3", "stage": "store",
                                                   "message": "disk full"}}})
     assert isinstance(failed["errors"]["3"], SceneError)
+    with pytest.raises(RemoteSceneError, match="not a Video Agent output"):
+        _scene_output("3", {"videos": {"3": {"path": 1}}})
+    with pytest.raises(RemoteSceneError, match="wrote nothing"):
+        _scene_output("3", {"videos": {"4": video}})
 
 
 class _Runs:
@@ -131,3 +136,15 @@ async def test_an_unreachable_server_fails_each_scene_naming_the_setting(tmp_pat
         {"1": ("scene_graph_url", "remote"), "2": ("scene_graph_url", "remote")}
     assert url in result["errors"]["1"].message
     assert (tmp_path / "offline" / "story.json").exists()
+
+
+async def test_a_setting_that_cannot_be_sent_fails_the_scenes_before_any_call(
+        tmp_path: Path) -> None:
+    scenes = {"1": {"scene_number": 1, "scene_content": "pan",
+                    "image_path": str(EXAMPLE_IMAGES / "portrait.jpg")}}
+    ctx = VideoAgentContext(output_dir=str(tmp_path), scene_graph_url="http://127.0.0.1:9",
+                            quality=object())
+    result = await build_story_graph().ainvoke({"story_id": "s", "scenes": scenes}, context=ctx)
+    error = result["errors"]["1"]
+    assert (error.field, error.stage) == ("quality", "remote")
+    assert "127.0.0.1:9" not in error.message  # refused here, the server was never called
