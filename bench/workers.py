@@ -59,7 +59,8 @@ async def one_story(cluster: Cluster, out: Path, images: list[Path], story_id: s
             thread["thread_id"], "story",
             input={"story_id": story_id, "scenes": scenes, "narration": {}},
             context={"output_dir": str(out), "primary": f"fal:{DEFAULT_PRIMARY}",
-                     "fallback": "", "scene_graph_url": url})
+                     "fallback": "", "scene_graph_url": url,
+                     "image_roots": [str(images[0].parent)]})
         elapsed = time.perf_counter() - started
     finally:
         await client.aclose()

@@ -81,6 +81,7 @@ def remote_context(ctx: VideoAgentContext) -> dict[str, Any]:
     sent["output_dir"] = str(ctx.out)
     if ctx.story_dir:
         sent["story_dir"] = str(Path(ctx.story_dir).expanduser().resolve())
+    sent["image_roots"] = [str(Path(root).expanduser().resolve()) for root in ctx.image_roots]
     return sent
 
 

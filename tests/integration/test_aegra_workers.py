@@ -68,7 +68,7 @@ def story(tmp_path: Path, story_id: str, count: int = SCENES) -> dict[str, Any]:
 
 def context(out: Path, url: str, **extra: Any) -> dict[str, Any]:
     return {"output_dir": str(out), "primary": f"fal:{DEFAULT_PRIMARY}", "fallback": "",
-            "scene_graph_url": url, **extra}
+            "scene_graph_url": url, "image_roots": [str(out.parent / "images")], **extra}
 
 
 async def scene_runs(url: str, story_id: str, keys: list[str]) -> dict[str, list[dict]]:

@@ -55,10 +55,12 @@ def test_a_scene_run_gets_the_story_settings_with_absolute_paths(tmp_path: Path,
                                                                 monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     ctx = VideoAgentContext(output_dir="out", story_dir="stories", primary="local:draft",
-                            scene_graph_url="http://127.0.0.1:1", only_scenes=["2"])
+                            scene_graph_url="http://127.0.0.1:1", only_scenes=["2"],
+                            image_roots=["stills"])
     sent = remote_context(ctx)
     assert sent["output_dir"] == str(tmp_path / "out")
     assert sent["story_dir"] == str(tmp_path / "stories")
+    assert sent["image_roots"] == [str(tmp_path / "stills")]
     assert sent["primary"] == "local:draft"
     assert not {"scene_graph_url", "scene_assistant_id", "only_scenes"} & set(sent)
     assert sent["fal_key_env"] == "FAL_KEY"  # the variable's name, never a key
