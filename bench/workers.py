@@ -51,6 +51,9 @@ async def one_story(cluster: Cluster, out: Path, images: list[Path], story_id: s
         str(n): {"scene_number": n, "scene_content": f"Scene {n}: a slow pan at dusk.",
                  "image_path": str(image), "layer1_analysis": "Slow pan, 4 seconds."}
         for n, image in enumerate(images, start=1)}
+    context: dict[str, Any] = {"output_dir": str(out), "primary": f"fal:{DEFAULT_PRIMARY}",
+                               "fallback": "", "scene_graph_url": url,
+                               "image_roots": [str(images[0].parent)]}
     client = get_client(url=url)
     try:
         thread = await client.threads.create()
@@ -58,9 +61,7 @@ async def one_story(cluster: Cluster, out: Path, images: list[Path], story_id: s
         result: Any = await client.runs.wait(
             thread["thread_id"], "story",
             input={"story_id": story_id, "scenes": scenes, "narration": {}},
-            context={"output_dir": str(out), "primary": f"fal:{DEFAULT_PRIMARY}",
-                     "fallback": "", "scene_graph_url": url,
-                     "image_roots": [str(images[0].parent)]})
+            context=context)
         elapsed = time.perf_counter() - started
     finally:
         await client.aclose()
