@@ -277,6 +277,9 @@ class GenerationResult(_Model):
     cost: float = 0.0
     elapsed_s: float = 0.0
     details: dict[str, Any] = Field(default_factory=dict)
+    render_id: str | None = Field(
+        default=None, description="Stable identity of this render (see ``render_identity``): "
+                                  "storing the same render twice keeps one version.")
 
 
 class Attempt(_Model):

@@ -3,7 +3,8 @@
 
 Every backend writes a version whole before it names it current, keeps every version, and
 stores one render once: ``save_scene`` with a ``render_id`` it already holds returns that
-version instead of adding another.
+version instead of adding another (and needs no clip), and raises ``ClipMissing`` when neither
+the render nor the clip exists.
 """
 
 from __future__ import annotations
@@ -41,8 +42,21 @@ class SceneStorage(Protocol):
         """Write ``story.json``; return where it went."""
         ...
 
-    async def temp_dir(self) -> Path:
-        """A fresh local folder for partial files (every backend works on local files)."""
+    async def temp_dir(self, prefix: str = "") -> Path:
+        """A fresh local folder for partial files (every backend works on local files), in
+        this process's locked area of ``temp/``."""
+        ...
+
+    async def work_dir(self, current: str | None, prefix: str = "") -> str:
+        """``current`` if it is a live temp folder of this process, else a fresh one."""
+        ...
+
+    async def sweep_temp(self) -> list[Path]:
+        """Remove the temp folders of dead processes (never those of a live one)."""
+        ...
+
+    async def discard_own(self, prefix: str) -> None:
+        """Remove this process's temp folders whose names start with ``prefix``."""
         ...
 
     async def discard(self, path: str | Path) -> None:

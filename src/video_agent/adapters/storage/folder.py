@@ -47,8 +47,17 @@ class FolderStorage:
     async def write_story_summary(self, story_id: str, summary: dict[str, Any]) -> str:
         return str(await asyncio.to_thread(self.local.write_story_summary, story_id, summary))
 
-    async def temp_dir(self) -> Path:
-        return await asyncio.to_thread(self.local.temp_dir)
+    async def temp_dir(self, prefix: str = "") -> Path:
+        return await asyncio.to_thread(self.local.temp_dir, prefix)
+
+    async def work_dir(self, current: str | None, prefix: str = "") -> str:
+        return await asyncio.to_thread(self.local.work_dir, current, prefix)
+
+    async def sweep_temp(self) -> list[Path]:
+        return await asyncio.to_thread(self.local.sweep_temp)
+
+    async def discard_own(self, prefix: str) -> None:
+        await asyncio.to_thread(self.local.discard_own, prefix)
 
     async def discard(self, path: str | Path) -> None:
         await asyncio.to_thread(self.local.discard, path)

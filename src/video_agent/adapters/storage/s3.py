@@ -39,7 +39,12 @@ from aiobotocore.session import AioSession, get_session
 from botocore.exceptions import ClientError
 
 from video_agent import faultpoints
-from video_agent.adapters.storage.local import RESERVED, LocalStorage, check_story_id
+from video_agent.adapters.storage.local import (
+    RESERVED,
+    ClipMissing,
+    LocalStorage,
+    check_story_id,
+)
 from video_agent.models import SceneVideo
 
 PRESIGN_S = 7 * 24 * 3600
@@ -137,7 +142,11 @@ class S3Storage:
                     await self._publish(client, base, existing, only_if_newer=True)
                     return await self._fresh(client, existing)
             temp = self._key("temp", uuid.uuid4().hex, "video.mp4")
-            data = await asyncio.to_thread(Path(clip).read_bytes)
+            try:
+                data = await asyncio.to_thread(Path(clip).read_bytes)
+            except FileNotFoundError as exc:
+                raise ClipMissing(f"clip {clip} is gone and render {render_id} has no "
+                                  "version") from exc
             await client.put_object(Bucket=self.bucket, Key=temp, Body=data,
                                     ContentType="video/mp4")
             try:
@@ -204,8 +213,17 @@ class S3Storage:
             await self._put_json(client, key, summary)
         return f"s3://{self.bucket}/{key}"
 
-    async def temp_dir(self) -> Path:
-        return await asyncio.to_thread(self.work.temp_dir)
+    async def temp_dir(self, prefix: str = "") -> Path:
+        return await asyncio.to_thread(self.work.temp_dir, prefix)
+
+    async def work_dir(self, current: str | None, prefix: str = "") -> str:
+        return await asyncio.to_thread(self.work.work_dir, current, prefix)
+
+    async def sweep_temp(self) -> list[Path]:
+        return await asyncio.to_thread(self.work.sweep_temp)
+
+    async def discard_own(self, prefix: str) -> None:
+        await asyncio.to_thread(self.work.discard_own, prefix)
 
     async def discard(self, path: str | Path) -> None:
         await asyncio.to_thread(self.work.discard, path)
