@@ -48,9 +48,9 @@ def build_video_agent_graph(checkpointer: Any = None) -> CompiledStateGraph:
                          ("reason_motion", routing.after_reason),
                          ("generate_primary", routing.after_primary),
                          ("assess_quality", routing.after_assess),
-                         ("generate_fallback", routing.after_fallback)):
+                         ("generate_fallback", routing.after_fallback),
+                         ("store", routing.after_store)):
         graph.add_conditional_edges(node, router, routing.PATHS[node])
-    graph.add_edge("store", END)
     return graph.compile(checkpointer=checkpointer, name="video_agent")
 
 

@@ -4,10 +4,15 @@ the HTTP server.
 One checkpoint thread per story (its id). An interrupted run (killed, crashed) is resumed where it
 stopped, so finished scenes are never generated again; otherwise a fresh pass keeps every scene
 that has a good stored video and retries the others.
+
+Every run first removes the temp folders of dead runs (never those of a live process sharing the
+output folder), and at its end, however it ends (Ctrl-C, cancellation, crash), the temp folders it
+made itself.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import logging
@@ -23,6 +28,8 @@ from video_agent.graph import build_story_graph
 from video_agent.models import SceneError, SceneVideo
 from video_agent.state import scene_order
 from video_agent.story import Story
+from video_agent.video_agent_node.common import storage_of
+from video_agent.video_agent_node.generation import work_prefix
 
 log = logging.getLogger("video_agent")
 
@@ -68,7 +75,13 @@ async def run_story(story: Story, ctx: VideoAgentContext, *, max_concurrency: in
             from video_agent.adapters.postgres import pools_in_use
 
             await stack.enter_async_context(pools_in_use())
-        return await _run(story, ctx, max_concurrency, on_event, checkpoints)
+        storage = storage_of(ctx)
+        await storage.sweep_temp()
+        try:
+            return await _run(story, ctx, max_concurrency, on_event, checkpoints)
+        finally:
+            # Finished and failed scenes removed their own folders; this catches the rest.
+            await asyncio.shield(storage.discard_own(work_prefix(story.story_id)))
 
 
 async def _run(story: Story, ctx: VideoAgentContext, max_concurrency: int,

@@ -103,6 +103,7 @@ class SceneState(SceneInput, SceneOutput, total=False):
     candidate_slot: Slot | None
     quality: QualityReport | None
     work_dir: str
+    redo: Slot | None  # the slot to generate again: its clip was lost with a killed run's temp
     timings: Annotated[dict[str, float], keep_tombstones]
 
 

@@ -28,11 +28,14 @@ def test_video_agent_nodes_and_edges() -> None:
         ("generate_primary", "generate_fallback", True),
         ("generate_primary", "__end__", True),
         ("assess_quality", "store", True),
+        ("assess_quality", "generate_primary", True),
         ("assess_quality", "generate_fallback", True),
         ("assess_quality", "__end__", True),
         ("generate_fallback", "assess_quality", True),
         ("generate_fallback", "__end__", True),
-        ("store", "__end__", False),
+        ("store", "__end__", True),
+        ("store", "generate_primary", True),
+        ("store", "generate_fallback", True),
     }
 
 
@@ -56,6 +59,10 @@ def test_every_branch_is_labelled_in_the_drawing() -> None:
         ("assess_quality", "fallback clip rejected", "__end__"),
         ("generate_fallback", "fallback clip", "assess_quality"),
         ("generate_fallback", "every provider failed", "__end__"),
+        ("assess_quality", "regenerate primary", "generate_primary"),
+        ("store", "stored", "__end__"),
+        ("store", "regenerate primary", "generate_primary"),
+        ("store", "regenerate fallback", "generate_fallback"),
     }
     assert labelled(story_graph.get_graph().draw_mermaid()) == {
         ("prepare_story", "Send per pending scene", "video_agent"),

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import run_cli, still, write_story
+from video_agent.adapters.storage import tempdirs
 from video_agent.context import VideoAgentContext
 from video_agent.runner import run_story
 from video_agent.story import load_story
@@ -50,7 +51,9 @@ async def test_mixed_story_finishes_good_scenes(tmp_path: Path) -> None:
         assert_spec_clip(out / "mixed" / f"scene_{key}" / "video.mp4")
     summary = json.loads((out / "mixed" / "story.json").read_text())
     assert summary["scenes"]["3"]["status"] == "failed"
-    assert not any((out / "temp").iterdir()) if (out / "temp").exists() else True
+    area = tempdirs.owned_area(out / "temp")  # this process's, alive until it exits
+    assert not any(area.path.iterdir())
+    assert {p.name for p in (out / "temp").iterdir()} == {area.path.name, area.marker.name}
 
 
 async def test_unavailable_primary_falls_back_to_the_embedded_renderer(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from video_agent import telemetry
+from video_agent import faultpoints, telemetry
 from video_agent.context import VideoAgentContext
 from video_agent.models import Attempt, SceneError, VideoParams
 from video_agent.quality import QualitySettings, assess_clip
@@ -18,10 +18,12 @@ from video_agent.state import SceneState, scene_update
 from video_agent.video_agent_node.common import (
     Reporter,
     context_of,
+    log,
     scene_node,
     scene_of,
     storage_of,
 )
+from video_agent.video_agent_node.generation import work_prefix
 
 
 def gate_for(plan: VideoParams, ctx: VideoAgentContext) -> tuple[QualitySettings, tuple[int, int]]:
@@ -42,17 +44,24 @@ async def assess_quality(state: SceneState, runtime: Runtime[VideoAgentContext])
     ctx = context_of(runtime)
     scene = scene_of(state)
     candidate = state["candidate"]
+    assert candidate is not None  # routed here only with a clip
     slot = state.get("candidate_slot") or "primary"
     report = Reporter(runtime, state.get("story_id", ""), scene.key, "assess_quality")
     report(0.0, f"checking the {slot} clip")
-    work_dir = Path(state.get("work_dir") or await storage_of(ctx).temp_dir())
+    if not await asyncio.to_thread(Path(candidate.path).is_file):
+        # The clip went with the temp folder of a run killed before it was stored.
+        log.info("scene %s: the %s clip is gone, generating it again", scene.key, slot)
+        return {"candidate": None, "quality": None, "redo": slot}
+    work_dir = await storage_of(ctx).work_dir(state.get("work_dir"),
+                                              work_prefix(state.get("story_id", ""), scene.key))
     settings, target = gate_for(state.get("plan") or state["params"], ctx)
     quality = await asyncio.to_thread(
         assess_clip, candidate.path, state["image"].path,
         state.get("fitted") or state["params"],
-        settings=settings, work_dir=work_dir, target_size=target)
+        settings=settings, work_dir=Path(work_dir), target_size=target)
+    faultpoints.hit("quality_assessed")
     report(1.0, quality.verdict)
-    update: dict[str, Any] = {"quality": quality}
+    update: dict[str, Any] = {"quality": quality, "work_dir": work_dir}
     for name, value in quality.metrics.items():
         telemetry.quality_metric.labels(name).observe(value)
     if quality.passed:

@@ -8,10 +8,11 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from video_agent import telemetry
+from video_agent import faultpoints, telemetry
 from video_agent.adapters.providers.base import ProviderError, VideoProvider
 from video_agent.adapters.providers.registry import ProviderSpecError, resolve_provider
 from video_agent.adapters.storage import SceneStorage
+from video_agent.adapters.storage.local import render_identity
 from video_agent.context import VideoAgentContext
 from video_agent.models import (
     Attempt,
@@ -52,7 +53,7 @@ async def attempt(state: SceneState, runtime: Runtime[VideoAgentContext], slot: 
     trace = trace.model_copy(deep=True)
     trace.conflicts.extend(c for c in conflicts if c not in trace.conflicts)
     prompt = build_prompt(fitted, state["analysis"], provider.capabilities, scene)
-    work_dir = state.get("work_dir") or str(await storage.temp_dir())
+    work_dir = await storage.work_dir(state.get("work_dir"), work_prefix(story_id, scene.key))
     stored = await storage.versions(story_id, scene.key)
     rejected = await _rejected(storage, story_id, scene.key, slot)
     request = GenerationRequest(story_id=story_id, scene=scene.key, slot=slot, params=fitted,
@@ -77,13 +78,19 @@ async def attempt(state: SceneState, runtime: Runtime[VideoAgentContext], slot: 
         _observe(failed)
         update = _failed(state, slot, failed, critical=critical or slot == "fallback",
                          message=message, field=field)
-        update.update({"work_dir": work_dir, "trace": trace})
+        update.update({"work_dir": work_dir, "trace": trace, "redo": None})
         return update
 
+    faultpoints.hit("generate_clip_ready")
+    result = result.model_copy(update={"render_id": render_identity(
+        story=story_id, scene=scene.key, generation=request.generation, slot=slot,
+        provider=result.provider, model=result.model,
+        made_by=result.request_id or fitted.model_dump(mode="json"))})
     done = Attempt(slot=slot, provider=result.provider, model=result.model,
                    request_id=result.request_id, outcome="ok", cost=result.cost,
                    elapsed_s=round(time.perf_counter() - started, 3), conflicts=conflicts)
-    await storage.record_attempt(story_id, {"scene": scene.key, **done.model_dump()})
+    await storage.record_attempt(story_id, {"scene": scene.key, **done.model_dump(),
+                                            "render_id": result.render_id})
     _observe(done)
     queue_wait = result.details.get("queue_wait_s")
     if isinstance(queue_wait, int | float):
@@ -91,7 +98,13 @@ async def attempt(state: SceneState, runtime: Runtime[VideoAgentContext], slot: 
     report(1.0, "clip ready")
     return {"candidate": result, "candidate_slot": slot, "plan": params, "fitted": fitted,
             "trace": trace,
-            "attempts": [done], "work_dir": work_dir, "quality": None}
+            "attempts": [done], "work_dir": work_dir, "quality": None, "redo": None}
+
+
+def work_prefix(story_id: str, scene: str | None = None) -> str:
+    """Names a scene's temp folders, or (no scene) the story's; ``+`` is never part of a story
+    id (see ``check_story_id``)."""
+    return f"{story_id}+" if scene is None else f"{story_id}+{scene}+"
 
 
 async def _rejected(storage: SceneStorage, story_id: str, scene: str, slot: Slot) -> int:

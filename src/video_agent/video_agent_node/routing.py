@@ -18,8 +18,13 @@ from video_agent.video_agent_node.common import scene_key_of
 AfterAnalyze = Literal["context ok", "bad input"]
 AfterReason = Literal["plan", "planning failed"]
 AfterPrimary = Literal["clip", "provider error", "critical error"]
-AfterAssess = Literal["pass or repaired", "primary clip rejected", "fallback clip rejected"]
+AfterAssess = Literal["pass or repaired", "primary clip rejected", "fallback clip rejected",
+                      "regenerate primary", "regenerate fallback"]
 AfterFallback = Literal["fallback clip", "every provider failed"]
+AfterStore = Literal["stored", "regenerate primary", "regenerate fallback"]
+"""A clip lost with a killed run's temp folder is generated again in its slot. Studio draws one
+label per edge: assess_quality's edge to generate_fallback shows "primary clip rejected"."""
+Lost = Literal["regenerate primary", "regenerate fallback"]
 
 
 def _ended(state: SceneState) -> bool:
@@ -42,8 +47,15 @@ def after_primary(state: SceneState) -> AfterPrimary:
     return "clip" if state.get("candidate") else "provider error"
 
 
+def _lost(state: SceneState) -> Lost:
+    return "regenerate fallback" if state.get("redo") == "fallback" else "regenerate primary"
+
+
 def after_assess(state: SceneState) -> AfterAssess:
-    """A passing clip is stored; a failing primary clip gets one fallback attempt."""
+    """A passing clip is stored; a failing primary clip gets one fallback attempt; a clip lost
+    with a killed run's temp folder is generated again in its own slot."""
+    if not _ended(state) and state.get("redo"):
+        return _lost(state)
     quality = state.get("quality")
     if not _ended(state) and quality is not None and quality.passed:
         return "pass or repaired"
@@ -58,13 +70,21 @@ def after_fallback(state: SceneState) -> AfterFallback:
     return "fallback clip"
 
 
+def after_store(state: SceneState) -> AfterStore:
+    """Stored: done. A clip lost before its version was whole is generated again."""
+    return _lost(state) if state.get("redo") and not _ended(state) else "stored"
+
+
 PATHS: dict[str, dict[Hashable, str]] = {
     "analyze_context": {"context ok": "reason_motion", "bad input": END},
     "reason_motion": {"plan": "generate_primary", "planning failed": END},
     "generate_primary": {"clip": "assess_quality", "provider error": "generate_fallback",
                          "critical error": END},
     "assess_quality": {"pass or repaired": "store", "primary clip rejected": "generate_fallback",
-                       "fallback clip rejected": END},
+                       "fallback clip rejected": END, "regenerate primary": "generate_primary",
+                       "regenerate fallback": "generate_fallback"},
     "generate_fallback": {"fallback clip": "assess_quality", "every provider failed": END},
+    "store": {"stored": END, "regenerate primary": "generate_primary",
+              "regenerate fallback": "generate_fallback"},
 }
 """Path map of each node's conditional edge: label -> next node."""

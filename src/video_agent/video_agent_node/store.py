@@ -9,14 +9,16 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from video_agent import telemetry
+from video_agent import faultpoints, telemetry
+from video_agent.adapters.storage.local import ClipMissing
 from video_agent.context import VideoAgentContext
-from video_agent.models import SceneVideo
+from video_agent.models import Attempt, SceneVideo
 from video_agent.reasoning import thresholds_for
 from video_agent.state import SceneState
 from video_agent.video_agent_node.common import (
     Reporter,
     context_of,
+    log,
     scene_node,
     scene_of,
     storage_of,
@@ -51,9 +53,10 @@ def build_metadata(state: SceneState) -> dict[str, Any]:
         "model": candidate.model,
         "slot": state.get("candidate_slot"),
         "request_id": candidate.request_id,
+        "render_id": candidate.render_id,
         "provider_args": candidate.provider_args,
         "provider_details": candidate.details,
-        "cost_usd": round(sum(a.cost for a in attempts), 4),
+        "cost_usd": round(paid(attempts), 4),
         "image": image.model_dump(),
         "narration": narration.model_dump() if hasattr(narration, "model_dump") else narration,
         "video_params": params.model_dump(),
@@ -74,6 +77,13 @@ def build_metadata(state: SceneState) -> dict[str, Any]:
     }
 
 
+def paid(attempts: list[Attempt]) -> float:
+    """What the attempts cost, each paid request once (a clip fetched again after a crash
+    repeats its request's attempt, not its price)."""
+    by_request = {a.request_id: a.cost for a in attempts if a.request_id}
+    return sum(by_request.values()) + sum(a.cost for a in attempts if not a.request_id)
+
+
 @scene_node("store")
 async def store(state: SceneState, runtime: Runtime[VideoAgentContext]) -> dict[str, Any]:
     ctx = context_of(runtime)
@@ -82,11 +92,21 @@ async def store(state: SceneState, runtime: Runtime[VideoAgentContext]) -> dict[
     report = Reporter(runtime, story_id, scene.key, "store")
     storage = storage_of(ctx)
     metadata = build_metadata(state)
-    clip = Path(state["quality"].path)
-    size = await asyncio.to_thread(lambda: clip.stat().st_size)
-    video: SceneVideo = await storage.save_scene(story_id, scene.key, clip, metadata)
+    candidate, quality = state["candidate"], state["quality"]
+    assert candidate is not None and quality is not None  # routed here only with both
+    clip = Path(quality.path)
+    size = await asyncio.to_thread(lambda: clip.stat().st_size if clip.is_file() else 0)
+    try:
+        video: SceneVideo = await storage.save_scene(story_id, scene.key, clip, metadata,
+                                                     render_id=candidate.render_id)
+    except ClipMissing as exc:
+        # Killed before the version was whole, and the clip went with that run's temp folder.
+        slot = state.get("candidate_slot") or "primary"
+        log.info("scene %s: %s; generating the %s clip again", scene.key, exc, slot)
+        return {"candidate": None, "quality": None, "redo": slot}
     if state.get("work_dir"):
         await storage.discard(state["work_dir"])
+    faultpoints.hit("store_published")
     telemetry.bytes_stored.inc(size)
     telemetry.scene_outcomes.labels(
         "fallback" if state.get("candidate_slot") == "fallback" else "success").inc()
