@@ -18,6 +18,7 @@ import av
 import cv2
 import numpy as np
 
+from video_agent import faultpoints
 from video_agent.cascades import FRONTAL_FACE, borrowed
 from video_agent.models import ProbeInfo
 from video_agent.quality.settings import QualitySettings
@@ -250,6 +251,8 @@ def _encode(src: Path, dst: Path, plan: RepairPlan, settings: QualitySettings) -
                 frame.time_base = step
                 out.mux(stream.encode(frame))
                 emitted += 1
+                if emitted == plan.out_frames // 2:
+                    faultpoints.hit("repair_mid_encode")
 
         for frame in inp.decode(in_stream):
             t = (frame.pts or 0) * time_base

@@ -30,6 +30,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from video_agent import faultpoints
 from video_agent.adapters.render.encode import ClipEncoder, EncodeSettings, pack_i420, rgb_to_yuv444
 from video_agent.adapters.render.focus import FocusPoint, find_focus_points
 from video_agent.adapters.render.trajectory import Camera, Trajectory, plan_trajectory
@@ -380,6 +381,8 @@ def render_clip(
                 if cancel is not None and cancel.is_set():
                     raise RenderCancelled(f"render: cancelled at frame {encoder.frames}")
                 encoder.write(item)
+                if encoder.frames == frames // 2:
+                    faultpoints.hit("render_mid_encode")
                 if encoder.frames % tick == 0:
                     report(0.05 + 0.93 * encoder.frames / frames,
                            f"frame {encoder.frames}/{frames}")

@@ -231,6 +231,7 @@ class FalProvider:
         assert entry is not None and entry.request_id
         path = await self._download(result, request, entry, key, progress, deadline)
         await self.ledger.downloaded(lkey, str(path))
+        faultpoints.hit("fal_downloaded")
         details["seed"] = result.get("seed")
         entry = await self.ledger.get(lkey)
         assert entry is not None
@@ -302,7 +303,9 @@ class FalProvider:
             if err.kind == "rate_limited":
                 _note_rate_limited(ep.id)
             raise err from exc
+        faultpoints.hit("fal_submitted")  # paid, but its id not yet recorded
         await self.ledger.submitted(lkey, charge, handle.request_id)
+        faultpoints.hit("fal_recorded")
         _clear_cooldown(ep.id)
         progress(0.05, f"fal {ep.id}: request {handle.request_id} submitted")
         return handle
@@ -490,6 +493,8 @@ class FalProvider:
                                 f"video passed the {self.download_max_bytes}-byte limit",
                                 kind="download")
                         await asyncio.to_thread(handle.write, chunk)
+                        if size == len(chunk):  # the first chunk is on disk
+                            faultpoints.hit("fal_mid_download")
                 finally:
                     await asyncio.to_thread(handle.close)
                 if expected is not None and size != expected:
