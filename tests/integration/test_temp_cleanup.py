@@ -17,7 +17,6 @@ from conftest import ROOT, run_cli, still, write_story
 from video_agent.adapters.providers.fal.endpoints import DEFAULT_PRIMARY
 from video_agent.adapters.storage import LocalStorage, tempdirs
 from video_agent.context import VideoAgentContext
-from video_agent.fakefal import DUMMY_KEY
 from video_agent.runner import run_story
 from video_agent.serve.runs import RunManager
 from video_agent.story import load_story
@@ -80,7 +79,7 @@ async def test_a_failed_scene_keeps_no_work_folder(fake_fal, tmp_path: Path) -> 
     fake_fal.call(lambda: fake_fal.fake.set_scenario("*", gpu_error=True, latency_s=0.1))
     out = tmp_path / "out"
     ctx = VideoAgentContext(output_dir=str(out), primary=f"fal:{DEFAULT_PRIMARY}",
-                            fallback="local:draft", fal_key=DUMMY_KEY, provider_timeout_s=60)
+                            fallback="local:draft", provider_timeout_s=60)
     area = tempdirs.owned_area(out / "temp")
     run = await run_story(load_story(story(tmp_path, "falfail")), ctx)
     assert run.failed == ["1"] and run.errors["1"].stage == "generate_primary"
