@@ -10,6 +10,7 @@ import pytest
 import fakefal_fixtures
 from conftest import run_cli, still, write_story
 from video_agent.adapters.providers.fal.endpoints import DEFAULT_FALLBACK, DEFAULT_PRIMARY
+from video_agent.adapters.storage import tempdirs
 from video_agent.context import VideoAgentContext
 from video_agent.fakefal import DUMMY_KEY, FakeFalServer
 from video_agent.runner import run_story
@@ -109,5 +110,6 @@ async def test_a_clip_the_gate_rejected_is_asked_for_again_on_rerun(fake_fal, tm
     again = await run_story(load_story(story(tmp_path)), context(tmp_path))
     assert again.failed == [] and again.videos["1"].metadata["slot"] == "primary"
     assert fake_fal.fake.submits == {DEFAULT_PRIMARY: 2}
-    temp = tmp_path / "out" / "temp"
-    assert not temp.exists() or not any(temp.iterdir()), "work folders are cleaned up"
+    area = tempdirs.owned_area(tmp_path / "out" / "temp")  # this process's, until it exits
+    assert not any(area.path.iterdir()), "work folders are cleaned up"
+    assert {p.name for p in area.temp_root.iterdir()} == {area.path.name, area.marker.name}
