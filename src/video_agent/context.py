@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from video_agent.inputs import DEFAULT_MAX_SCENES
+
 ALLOW_PRIVATE_URLS_ENV = "VIDEO_AGENT_ALLOW_PRIVATE_URLS"
 
 
@@ -82,6 +84,11 @@ class VideoAgentContext:
     only_scenes: list[str] = field(
         default_factory=list,
         metadata={"description": "Limit the run to these scene numbers (empty: all scenes)."},
+    )
+    max_scenes: int = field(
+        default=DEFAULT_MAX_SCENES,
+        metadata={"description": "Most scenes a story may have; a longer one is refused "
+                                 "before anything runs."},
     )
     public_base_url: str | None = field(
         default=None,

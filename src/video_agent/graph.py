@@ -20,6 +20,7 @@ from video_agent.context import VideoAgentContext
 from video_agent.models import NarrationTiming, SceneContext, SceneVideo
 from video_agent.remote import remote_scene
 from video_agent.state import SceneInput, SceneOutput, SceneState, StoryState, scene_order
+from video_agent.story import check_story_state
 from video_agent.video_agent_node import (
     analyze_context,
     assess_quality,
@@ -90,6 +91,7 @@ async def scenes_to_generate(state: StoryState,
 async def prepare_story(state: StoryRunState,
                         runtime: Runtime[VideoAgentContext]) -> dict[str, Any]:
     ctx = context_of(runtime)
+    check_story_state(state, max_scenes=ctx.max_scenes)  # a bad story stops here, whole
     pending, kept = await scenes_to_generate(state, ctx)
     return {"pending": pending, "videos": kept, "errors": dict.fromkeys(kept)}
 

@@ -8,9 +8,18 @@ one of these models, so it serialises through any LangGraph checkpointer.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator, model_validator
+
+from video_agent.inputs import (
+    MAX_NARRATION_S,
+    MAX_REF_CHARS,
+    MAX_SCENE_NUMBER,
+    MAX_TEXT_CHARS,
+    InputError,
+    check_plain,
+)
 
 MotionType = Literal[
     "static", "push_in", "pull_out", "pan", "tilt", "truck", "ken_burns", "orbit", "crane"
@@ -39,24 +48,54 @@ class _Model(BaseModel):
 # --------------------------------------------------------------------------- input
 
 
+def _text_without_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("contains a NUL byte")
+    return value
+
+
+def _plain_ref(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            check_plain(value, "value")
+        except InputError as exc:
+            raise ValueError(exc.reason) from None
+    return value
+
+
 class SceneContext(_Model):
     """The seed's combined context for one scene, as the Layer 1 manager writes it."""
 
-    scene_number: int = Field(ge=1, description="1-based scene number within the story.")
-    scene_content: str = Field(description="The scene in natural language.")
+    scene_number: Annotated[int, Strict()] = Field(
+        ge=1, le=MAX_SCENE_NUMBER, description="1-based scene number within the story.")
+    scene_content: str = Field(max_length=MAX_TEXT_CHARS,
+                               description="The scene in natural language.")
     image_url: str | None = Field(
-        default=None, description="http(s) URL, file:// URI or local path of the scene's still."
-    )
-    image_path: str | None = Field(default=None, description="Local path of the scene's still.")
-    image_prompt: str = Field(default="", description="Prompt (and negative prompt) of the still.")
-    layer1_analysis: str = Field(default="", description="The Layer 1 manager's recommendations.")
+        default=None, max_length=MAX_REF_CHARS,
+        description="http(s) URL, file:// URI or local path of the scene's still.")
+    image_path: str | None = Field(default=None, max_length=MAX_REF_CHARS,
+                                   description="Local path of the scene's still.")
+    image_prompt: str = Field(default="", max_length=MAX_TEXT_CHARS,
+                              description="Prompt (and negative prompt) of the still.")
+    layer1_analysis: str = Field(default="", max_length=MAX_TEXT_CHARS,
+                                 description="The Layer 1 manager's recommendations.")
 
     @field_validator("scene_content")
     @classmethod
     def _content_not_blank(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("must not be empty")
-        return value
+        return _text_without_nul(value)
+
+    @field_validator("image_prompt", "layer1_analysis")
+    @classmethod
+    def _texts(cls, value: str) -> str:
+        return _text_without_nul(value)
+
+    @field_validator("image_url", "image_path")
+    @classmethod
+    def _refs(cls, value: str | None) -> str | None:
+        return _plain_ref(value)
 
     @model_validator(mode="after")
     def _has_image(self) -> SceneContext:
@@ -87,8 +126,14 @@ def scene_key(number: int | str) -> str:
 class NarrationTiming(_Model):
     """What the Speech Agent knows of a scene's narration."""
 
-    duration: float = Field(gt=0, description="Narration length in seconds.")
-    text: str = ""
+    duration: Annotated[float, Strict()] = Field(
+        gt=0, le=MAX_NARRATION_S, allow_inf_nan=False, description="Narration length in seconds.")
+    text: str = Field(default="", max_length=MAX_TEXT_CHARS)
+
+    @field_validator("text")
+    @classmethod
+    def _text(cls, value: str) -> str:
+        return _text_without_nul(value)
 
 
 class LocalImage(_Model):

@@ -12,6 +12,7 @@ from typing import Annotated, Any, TypeVar
 
 from typing_extensions import TypedDict
 
+from video_agent.inputs import check_json_value
 from video_agent.models import (
     Attempt,
     GenerationResult,
@@ -44,6 +45,41 @@ def merge_by_scene(left: dict[str, V] | None, right: dict[str, V | None] | None)
     return merged
 
 
+def merge_input_by_scene(name: str) -> Any:
+    """``merge_by_scene`` for a map that arrives from outside (a client of the graph server, a
+    manager node): every value must be storable in a checkpoint (64-bit integers, finite
+    numbers, valid Unicode); otherwise the update fails naming the field, before anything is
+    checkpointed."""
+
+    def merge(left: dict[str, V] | None, right: dict[str, V | None] | None) -> dict[str, V]:
+        if right is not None and not isinstance(right, dict):
+            raise ValueError(f"{name}: must be an object keyed by scene number")
+        for key, value in (right or {}).items():
+            check_json_value(value, f"{name}[{key!r}]")
+        return merge_by_scene(left, right)
+
+    merge.__name__ = f"merge_{name}"
+    return merge
+
+
+def checked_input(name: str) -> Any:
+    """A last-value channel whose value must be storable in a checkpoint (see above)."""
+
+    def replace(_left: Any, right: Any) -> Any:
+        check_json_value(right, name)
+        return right
+
+    replace.__name__ = f"checked_{name}"
+    return replace
+
+
+merge_scenes = merge_input_by_scene("scenes")
+merge_narration = merge_input_by_scene("narration")
+checked_story_id = checked_input("story_id")
+checked_scene = checked_input("scene")
+checked_narration = checked_input("narration")
+
+
 def keep_tombstones(
     left: dict[str, V | None] | None, right: dict[str, V | None] | None
 ) -> dict[str, V | None]:
@@ -66,8 +102,8 @@ class StoryState(TypedDict, total=False):
     """
 
     story_id: str
-    scenes: Annotated[dict[str, SceneContext], merge_by_scene]
-    narration: Annotated[dict[str, NarrationTiming], merge_by_scene]
+    scenes: Annotated[dict[str, SceneContext], merge_scenes]
+    narration: Annotated[dict[str, NarrationTiming], merge_narration]
     videos: Annotated[dict[str, SceneVideo], merge_by_scene]
     errors: Annotated[dict[str, SceneError], merge_by_scene]
     planned_durations: Annotated[dict[str, float], merge_by_scene]
@@ -76,9 +112,9 @@ class StoryState(TypedDict, total=False):
 class SceneInput(TypedDict, total=False):
     """What a story graph sends to the Video Agent for one scene (the ``Send`` payload)."""
 
-    story_id: str
-    scene: SceneContext
-    narration: NarrationTiming | None
+    story_id: Annotated[str, checked_story_id]
+    scene: Annotated[SceneContext, checked_scene]
+    narration: Annotated[NarrationTiming | None, checked_narration]
 
 
 class SceneOutput(TypedDict, total=False):

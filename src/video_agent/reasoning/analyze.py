@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -51,6 +52,8 @@ def sentences(text: str) -> list[str]:
 def _duration_in(sentence: str) -> float | None:
     for match in vocab.DURATION.finditer(sentence):
         value = float(match.group("value"))
+        if not math.isfinite(value):  # hundreds of digits: no length anyone means
+            continue
         if match.group("unit").lower() != "s" or value <= vocab.BARE_S_MAX:
             return value
     word = vocab.DURATION_WORDS.search(sentence)

@@ -187,9 +187,21 @@ def choose_duration(scene_type: str, cues: list[CameraCue], speed: Speed) -> Cho
 
 
 def clamp(value: float, low: float, high: float) -> float:
+    """``value`` within ``[low, high]``; NaN has no place in a range and is refused."""
+    if math.isnan(value):
+        raise ValueError("cannot clamp NaN")
     return min(max(value, low), high)
 
 
 def round_up(value: float, step: float = 0.1) -> float:
-    """Round up to ``step`` (narration of 5.62 s asks for at least 5.7 s of picture)."""
-    return round(math.ceil(round(value / step, 6)) * step, 3)
+    """Round up to ``step`` (narration of 5.62 s asks for at least 5.7 s of picture).
+
+    Values too large for ``step`` to matter (and infinities) come back as they are; NaN is
+    refused.
+    """
+    if math.isnan(value):
+        raise ValueError("cannot round NaN")
+    steps = round(value / step, 6)
+    if not math.isfinite(steps) or abs(steps) >= 2**52:
+        return float(value)
+    return round(math.ceil(steps) * step, 3)

@@ -15,6 +15,7 @@ from langgraph.runtime import Runtime
 from video_agent import telemetry
 from video_agent.adapters.storage import SceneStorage, open_storage
 from video_agent.context import VideoAgentContext
+from video_agent.inputs import MAX_SCENE_NUMBER
 from video_agent.models import SceneContext, SceneError
 from video_agent.state import SceneState, scene_update
 
@@ -42,11 +43,17 @@ def scene_of(state: SceneState) -> SceneContext:
 
 
 def scene_key_of(state: SceneState) -> str:
-    """The scene's key, even when its context failed validation."""
+    """The scene's key, even when its context failed validation ("?" without a usable number)."""
     scene = state.get("scene")
-    number = scene.scene_number if isinstance(scene, SceneContext) else (
-        (scene or {}).get("scene_number") if isinstance(scene, dict) else None)
-    return str(number) if number is not None else "?"
+    if isinstance(scene, SceneContext):
+        return scene.key
+    number = scene.get("scene_number") if isinstance(scene, dict) else None
+    if isinstance(number, str) and number.isascii() and number.isdigit() and len(number) < 12:
+        number = int(number)
+    if isinstance(number, int) and not isinstance(number, bool) and (
+            1 <= number <= MAX_SCENE_NUMBER):
+        return str(number)
+    return "?"
 
 
 class Reporter:

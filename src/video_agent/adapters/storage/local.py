@@ -39,8 +39,8 @@ from video_agent import faultpoints
 from video_agent.adapters.storage import tempdirs
 from video_agent.models import SceneVideo
 
-_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
-_VERSION = re.compile(r"^v(\d{4,})$")
+_SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
+_VERSION = re.compile(r"v(\d{4,})")
 _LOCK = threading.Lock()
 RESERVED = frozenset({"temp"})
 """Folder names under the root that are not stories."""
@@ -48,9 +48,10 @@ RESERVED = frozenset({"temp"})
 
 def check_story_id(story_id: str) -> str:
     """Story ids name folders: letters, digits, ``_ . -`` only, no path tricks."""
-    if not _SAFE_ID.match(story_id or "") or ".." in story_id or story_id in RESERVED:
+    if (not isinstance(story_id, str) or not _SAFE_ID.fullmatch(story_id) or ".." in story_id
+            or story_id in RESERVED):
         raise ValueError(
-            f"story_id: {story_id!r} must be 1-128 letters, digits, '_', '.' or '-' "
+            f"story_id: {str(story_id)[:80]!r} must be 1-128 letters, digits, '_', '.' or '-' "
             "and start with a letter or digit ('temp' is reserved)")
     return story_id
 
@@ -245,7 +246,7 @@ class LocalStorage:
         if not self.root.is_dir():
             return []
         return sorted(p.name for p in self.root.iterdir()
-                      if p.is_dir() and _SAFE_ID.match(p.name) and p.name not in RESERVED)
+                      if p.is_dir() and _SAFE_ID.fullmatch(p.name) and p.name not in RESERVED)
 
     def scenes(self, story_id: str) -> list[str]:
         story = self.story_dir(story_id)
@@ -261,7 +262,7 @@ class LocalStorage:
     def _version_numbers(versions: Path) -> list[int]:
         if not versions.is_dir():
             return []
-        return [int(m.group(1)) for p in versions.iterdir() if (m := _VERSION.match(p.name))]
+        return [int(m.group(1)) for p in versions.iterdir() if (m := _VERSION.fullmatch(p.name))]
 
 
 class ClipMissing(FileNotFoundError):
