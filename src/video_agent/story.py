@@ -42,7 +42,16 @@ NARRATION_KEYS = tuple(NarrationTiming.model_fields)
 
 
 class StoryFileError(ValueError):
-    """A story file that cannot be run at all; the message names the field."""
+    """A story (file, posted body or graph input) that cannot be run at all; the message names
+    the field, and so does ``field`` when one is to blame."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _story_error(exc: InputError) -> StoryFileError:
+    return StoryFileError(str(exc), exc.field)
 
 
 @dataclass
@@ -68,7 +77,7 @@ def load_story(path: str | Path, *, max_scenes: int = DEFAULT_MAX_SCENES) -> Sto
     try:
         raw = read_json(data, field=str(path))
     except InputError as exc:
-        raise StoryFileError(str(exc)) from None
+        raise StoryFileError(str(exc)) from None  # the whole file is to blame
     return parse_story(raw, base_dir=path.resolve().parent, path=path, max_scenes=max_scenes)
 
 
@@ -83,7 +92,7 @@ def parse_story(raw: Any, *, base_dir: Path | None = None, path: Path | None = N
     try:
         return _parse(raw, base_dir, path, max_scenes)
     except InputError as exc:
-        raise StoryFileError(str(exc)) from None
+        raise _story_error(exc) from None
 
 
 def _parse(raw: Any, base_dir: Path | None, path: Path | None, max_scenes: int) -> Story:
@@ -136,7 +145,7 @@ def check_story_state(state: Mapping[str, Any], *, max_scenes: int = DEFAULT_MAX
     try:
         _check_state(state, max_scenes)
     except InputError as exc:
-        raise StoryFileError(str(exc)) from None
+        raise _story_error(exc) from None
 
 
 def _check_state(state: Mapping[str, Any], max_scenes: int) -> None:

@@ -10,12 +10,14 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console, Group
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
 from video_agent.cli.app import app
 from video_agent.context import ALLOW_PRIVATE_URLS_ENV
+from video_agent.inputs import DEFAULT_MAX_SCENES
 from video_agent.models import (
     NarrationTiming,
     ProviderCapabilities,
@@ -44,6 +46,8 @@ def explain(
     allow_private_urls: Annotated[bool, typer.Option(
         "--allow-private-urls", envvar=ALLOW_PRIVATE_URLS_ENV,
         help="Accept stills on loopback and private addresses (development only).")] = False,
+    max_scenes: Annotated[int, typer.Option(
+        min=1, help="Refuse a story with more scenes than this.")] = DEFAULT_MAX_SCENES,
 ) -> None:
     """Show how each scene is read and planned, and why: no video is made.
 
@@ -56,9 +60,9 @@ def explain(
 
     console = Console()
     try:
-        story = load_story(story_file)
+        story = load_story(story_file, max_scenes=max_scenes)
     except StoryFileError as exc:
-        console.print(f"[red]{exc}[/red]")
+        Console(stderr=True).print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(2) from exc
     wanted = {str(n) for n in scene or []}
     missing = wanted - set(story.scenes)
@@ -105,7 +109,8 @@ def _report_invalid(console: Console, key: str, raw: Any, as_json: bool,
         SceneContext.model_validate(raw)
         message = "invalid scene"
     except ValidationError as exc:
-        message = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'scene'}: {e['msg']}"
+        message = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'scene'}: "
+                            f"{str(e['msg']).removeprefix('Value error, ')}"
                             for e in exc.errors())
     _report_error(console, key, message, as_json, results)
 
@@ -115,7 +120,7 @@ def _report_error(console: Console, key: str, message: str, as_json: bool,
     if as_json:
         results.append({"scene": key, "error": message})
     else:
-        console.print(Panel(message, title=f"scene {key}", border_style="red"))
+        console.print(Panel(Text(message), title=f"scene {key}", border_style="red"))
 
 
 def _capabilities(spec: str, console: Console) -> ProviderCapabilities:

@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     Progress,
@@ -24,6 +25,7 @@ from video_agent.adapters.providers.registry import resolve_provider
 from video_agent.adapters.storage import open_storage
 from video_agent.cli.app import app
 from video_agent.context import ALLOW_PRIVATE_URLS_ENV, VideoAgentContext
+from video_agent.inputs import DEFAULT_MAX_SCENES
 from video_agent.runner import Event, StoryRun, run_story
 from video_agent.story import StoryFileError, load_story
 
@@ -58,15 +60,17 @@ def run(
     allow_private_urls: Annotated[bool, typer.Option(
         "--allow-private-urls", envvar=ALLOW_PRIVATE_URLS_ENV,
         help="Fetch stills from loopback and private addresses (development only).")] = False,
+    max_scenes: Annotated[int, typer.Option(
+        min=1, help="Refuse a story with more scenes than this.")] = DEFAULT_MAX_SCENES,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log details.")] = False,
 ) -> None:
     """Generate the videos of a story (resuming an interrupted run of it)."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     try:
-        story = load_story(story_file)
+        story = load_story(story_file, max_scenes=max_scenes)
     except StoryFileError as exc:
-        console.print(f"[red]error:[/] {exc}")
+        console.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(2) from exc
     roots = checked_image_roots(images_root, console)
     only = [str(n) for n in scene or []]
@@ -79,6 +83,7 @@ def run(
             output_dir=str(out), primary=primary, fallback=fallback, resolution=resolution,
             only_scenes=only, force_scenes=(only or list(story.scenes)) if force else [],
             budget_usd=budget, provider_timeout_s=provider_timeout, storage=storage or None,
+            max_scenes=max_scenes,
             story_dir=str(story_file.resolve().parent), image_roots=roots,
             allow_private_urls=allow_private_urls)
         ctx.size  # noqa: B018 - validates --resolution early
@@ -167,7 +172,7 @@ def _print_table(result: StoryRun) -> None:
                           _shown(video.path))
         else:
             table.add_row(key, "", "", "[red]failed",
-                          f"{error.stage}: {error.message}" if error else "not run")
+                          escape(f"{error.stage}: {error.message}") if error else "not run")
     _out().print(table)
 
 

@@ -58,6 +58,11 @@ async def method_not_allowed(request: Request, exc: Exception) -> Response:
                         status_code=405)
 
 
+async def server_error(request: Request, exc: Exception) -> Response:
+    """A fault of the server itself: still JSON, without internals."""
+    return JSONResponse({"error": "internal server error"}, status_code=500)
+
+
 def create_app(out_dir: Path, *, max_body_bytes: int = DEFAULT_MAX_BODY, max_concurrency: int = 2,
                primary: str = "local", fallback: str = "local:draft",
                resolution: str = "1024x576", images_root: Path | Sequence[Path] | None = None,
@@ -106,7 +111,7 @@ def create_app(out_dir: Path, *, max_body_bytes: int = DEFAULT_MAX_BODY, max_con
         ],
         middleware=[Middleware(TimingMiddleware)],
         exception_handlers={routes.ApiError: routes.api_error, 404: not_found,
-                            405: method_not_allowed},
+                            405: method_not_allowed, Exception: server_error},
         lifespan=lifespan,
     )
     app.state.video_agent = settings

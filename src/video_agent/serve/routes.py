@@ -14,6 +14,7 @@ from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Re
 from video_agent.adapters.storage import LocalStorage, SceneStorage, open_storage
 from video_agent.adapters.storage.local import check_story_id
 from video_agent.context import VideoAgentContext
+from video_agent.inputs import InputError, read_json
 from video_agent.serve.runs import RunBusy, RunManager
 from video_agent.serve.stories import checkpointed_story, story_from_body
 from video_agent.status import story_status
@@ -21,15 +22,19 @@ from video_agent.story import Story, StoryFileError
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.field = field
 
 
 async def api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
-    return JSONResponse({"error": exc.message}, status_code=exc.status)
+    body: dict[str, Any] = {"error": exc.message}
+    if exc.field is not None:
+        body["field"] = exc.field
+    return JSONResponse(body, status_code=exc.status)
 
 
 def _settings(request: Request) -> Any:
@@ -164,23 +169,44 @@ async def get_metadata(request: Request) -> Response:
     return Response(await asyncio.to_thread(path.read_bytes), media_type="application/json")
 
 
+JSON_TYPES = ("application/json",)
+
+
+def _check_content_type(request: Request) -> None:
+    """JSON bodies only (no header at all is read as JSON); UTF-8 is the only charset."""
+    header = request.headers.get("content-type")
+    if header is None:
+        return
+    kind, _, params = header.partition(";")
+    kind = kind.strip().lower()
+    if kind not in JSON_TYPES and not (kind.startswith("application/") and kind.endswith("+json")):
+        raise ApiError(415, f"content-type: expected application/json, got {kind[:80]!r}",
+                       "content-type")
+    for param in params.split(";"):
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in (
+                "utf-8", "utf8"):
+            raise ApiError(415, "content-type: the body must be UTF-8", "content-type")
+
+
 async def _json_body(request: Request) -> Any:
     limit: int = _settings(request).max_body_bytes
+    _check_content_type(request)
     declared = request.headers.get("content-length")
     if declared is not None:
-        if not declared.isdigit():
-            raise ApiError(400, "content-length: not a number")
-        if int(declared) > limit:
-            raise ApiError(413, f"body: larger than {limit} bytes")
+        if not declared.isascii() or not declared.isdigit():
+            raise ApiError(400, "content-length: not a number", "content-length")
+        if len(declared) > 18 or int(declared) > limit:
+            raise ApiError(413, f"body: larger than {limit} bytes", "body")
     body = bytearray()
     async for chunk in request.stream():
         body.extend(chunk)
         if len(body) > limit:
-            raise ApiError(413, f"body: larger than {limit} bytes")
+            raise ApiError(413, f"body: larger than {limit} bytes", "body")
     try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(400, f"body: not valid JSON ({exc})") from None
+        return read_json(bytes(body), field="body", max_bytes=limit)
+    except InputError as exc:
+        raise ApiError(400, str(exc), exc.field) from None
 
 
 def _context(request: Request, story: Story, only: list[str], force: list[str]) -> (
@@ -212,7 +238,7 @@ async def post_story(request: Request) -> Response:
         story = story_from_body(raw, settings.images_roots,
                                 allow_private_urls=settings.allow_private_urls)
     except StoryFileError as exc:
-        raise ApiError(400, str(exc)) from None
+        raise ApiError(400, str(exc), exc.field or "body") from None
     force = request.query_params.get("force", "").lower() in ("1", "true", "yes")
     return _start(request, story, [], list(story.scenes) if force else [])
 

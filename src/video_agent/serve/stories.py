@@ -14,6 +14,7 @@ from video_agent.adapters.checkpoints import checkpoint_path, sqlite_checkpointe
 from video_agent.adapters.netguard import check_literal
 from video_agent.adapters.storage.local import check_story_id
 from video_agent.graph import build_story_graph
+from video_agent.inputs import InputError, check_plain
 from video_agent.runner import thread_config
 from video_agent.story import Story, StoryFileError, parse_story
 
@@ -44,7 +45,7 @@ def story_from_body(raw: Any, images_roots: Sequence[Path], *,
     references are refused.
     """
     if not isinstance(raw, dict):
-        raise StoryFileError("story: must be a JSON object")
+        raise StoryFileError("story: must be a JSON object", "story")
     scenes = raw.get("scenes")
     if isinstance(scenes, list):
         raw = {**raw, "scenes": [_checked_images(item, index, images_roots, allow_private_urls)
@@ -62,22 +63,27 @@ def _checked_images(item: dict[str, Any], index: int, images_roots: Sequence[Pat
             continue
         where = f"scenes[{index}].{name}"
         if not isinstance(value, str):
-            raise StoryFileError(f"{where}: must be a string")
-        parsed = urlparse(value)
+            raise StoryFileError(f"{where}: must be a string", where)
+        try:
+            parsed = urlparse(check_plain(value, where))
+        except InputError as exc:
+            raise StoryFileError(str(exc), where) from None
+        except ValueError as exc:
+            raise StoryFileError(f"{where}: not a usable URL or path ({exc})", where) from None
         scheme = parsed.scheme.lower()
         if scheme in ("http", "https"):
             try:
                 check_literal(URL(value), allow_private=allow_private_urls)
             except ValueError as exc:
-                raise StoryFileError(f"{where}: {exc}") from None
+                raise StoryFileError(f"{where}: {exc}", where) from None
             continue
         if scheme == "file":
             if parsed.netloc not in ("", "localhost"):
-                raise StoryFileError(f"{where}: file:// URLs may only name local files")
+                raise StoryFileError(f"{where}: file:// URLs may only name local files", where)
             local = Path(unquote(parsed.path))
         elif len(scheme) > 1:
-            raise StoryFileError(f"{where}: scheme {scheme!r} is not allowed "
-                                 "(http, https, file or a path)")
+            raise StoryFileError(f"{where}: scheme {scheme[:20]!r} is not allowed "
+                                 "(http, https, file or a path)", where)
         else:
             local = Path(value)
         item[name] = str(_inside(local, images_roots, where))
@@ -85,16 +91,22 @@ def _checked_images(item: dict[str, Any], index: int, images_roots: Sequence[Pat
 
 
 def _inside(path: Path, images_roots: Sequence[Path], where: str) -> Path:
-    if "\x00" in str(path):
-        raise StoryFileError(f"{where}: contains a NUL byte")
-    if path.expanduser() != path:
-        raise StoryFileError(f"{where}: '~' paths are not allowed")
+    try:
+        check_plain(str(path), where)  # a file:// URL's path is decoded: check it again
+    except InputError as exc:
+        raise StoryFileError(str(exc), where) from None
+    if str(path).startswith("~"):
+        raise StoryFileError(f"{where}: '~' paths are not allowed", where)
     if not images_roots:
         raise StoryFileError(f"{where}: local paths need the server's --images-root; "
-                             "give an http(s) URL")
-    roots = [root.resolve() for root in images_roots]
-    resolved = (roots[0] / path).resolve()  # an absolute ``path`` replaces the root here
+                             "give an http(s) URL", where)
+    try:
+        roots = [root.resolve() for root in images_roots]
+        resolved = (roots[0] / path).resolve()  # an absolute ``path`` replaces the root here
+    except OSError as exc:
+        raise StoryFileError(f"{where}: not a usable path ({exc.strerror or exc})", where
+                             ) from None
     if not any(resolved.is_relative_to(root) for root in roots):
         raise StoryFileError(f"{where}: resolves outside the images roots "
-                             f"({', '.join(map(str, roots))})")
+                             f"({', '.join(map(str, roots))})", where)
     return resolved
