@@ -102,7 +102,7 @@ def check_json_value(value: Any, field: str) -> None:
                 if isinstance(key, str) and _SURROGATE.search(key):
                     raise InputError(where or "value",
                                      "a key holds an unpaired surrogate (\\ud800-\\udfff)")
-                stack.append((child, f"{where}.{key}" if where else str(key)))
+                stack.append((child, f"{where}.{shown_key(key)}" if where else shown_key(key)))
         elif isinstance(item, list):
             stack.extend((child, f"{where}[{i}]") for i, child in enumerate(item))
         elif isinstance(item, bool):
@@ -115,6 +115,15 @@ def check_json_value(value: Any, field: str) -> None:
             raise InputError(where or "value", "holds an unpaired surrogate (\\ud800-\\udfff)")
 
 
+def shown_key(key: Any) -> str:
+    """A key as it may appear in a field name: itself if plainly printable, else its repr;
+    at most 60 characters."""
+    text = key if isinstance(key, str) else repr(key)
+    if not text or not text.isprintable() or text.strip() != text or _SURROGATE.search(text):
+        text = ascii(text)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def check_keys(given: Iterable[str], allowed: Iterable[str], where: str) -> None:
     """Refuse the first key not in ``allowed``, suggesting the nearest allowed one:
     ``unknown key scenes[1].scene_numbr; did you mean scene_number?``."""
@@ -122,7 +131,7 @@ def check_keys(given: Iterable[str], allowed: Iterable[str], where: str) -> None
     for key in given:
         if key in allowed:
             continue
-        name = f"{where}.{key}" if where else str(key)
+        name = f"{where}.{shown_key(key)}" if where else shown_key(key)
         close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
         hint = f"did you mean {close[0]}?" if close else f"known keys: {', '.join(allowed)}"
         error = InputError(name, f"unknown key; {hint}")

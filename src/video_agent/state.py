@@ -55,7 +55,7 @@ def merge_input_by_scene(name: str) -> Any:
         if right is not None and not isinstance(right, dict):
             raise ValueError(f"{name}: must be an object keyed by scene number")
         for key, value in (right or {}).items():
-            check_json_value(value, f"{name}[{key!r}]")
+            check_json_value(value, f"{name}[{ascii(key)[:60]}]")
         return merge_by_scene(left, right)
 
     merge.__name__ = f"merge_{name}"

@@ -164,7 +164,7 @@ def _check_state(state: Mapping[str, Any], max_scenes: int) -> None:
         raise InputError("scenes", f"{len(scenes)} scenes, more than the limit of "
                                    f"{max_scenes} per story (max_scenes)")
     for key, scene in scenes.items():
-        where = f"scenes[{key!r}]"
+        where = f"scenes[{ascii(key)[:60]}]"
         _scene_key(key, where)
         if isinstance(scene, SceneContext):
             number: Any = scene.scene_number
@@ -182,7 +182,7 @@ def _check_state(state: Mapping[str, Any], max_scenes: int) -> None:
     if not isinstance(narration, Mapping):
         raise InputError("narration", "must be an object keyed by scene number")
     for key in narration:
-        _scene_key(key, f"narration[{key!r}]")
+        _scene_key(key, f"narration[{ascii(key)[:60]}]")
 
 
 def _scene_key(key: Any, where: str) -> None:
@@ -198,7 +198,7 @@ def _narration(raw: Any) -> dict[str, NarrationTiming]:
         raise InputError("narration", "must be an object keyed by scene number")
     narration: dict[str, NarrationTiming] = {}
     for key, value in raw.items():
-        where = f"narration[{key!r}]"
+        where = f"narration[{ascii(key)[:60]}]"
         if not (key.isascii() and key.isdigit() and len(key) < 12
                 and 1 <= int(key) <= MAX_SCENE_NUMBER):
             raise InputError(where, f"keys are scene numbers from 1 to {MAX_SCENE_NUMBER}")
