@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    ValidationInfo,
+    field_validator,
+)
 
 from video_agent.inputs import (
     MAX_NARRATION_S,
@@ -73,7 +80,7 @@ class SceneContext(_Model):
     image_url: str | None = Field(
         default=None, max_length=MAX_REF_CHARS,
         description="http(s) URL, file:// URI or local path of the scene's still.")
-    image_path: str | None = Field(default=None, max_length=MAX_REF_CHARS,
+    image_path: str | None = Field(default=None, max_length=MAX_REF_CHARS, validate_default=True,
                                    description="Local path of the scene's still.")
     image_prompt: str = Field(default="", max_length=MAX_TEXT_CHARS,
                               description="Prompt (and negative prompt) of the still.")
@@ -97,11 +104,13 @@ class SceneContext(_Model):
     def _refs(cls, value: str | None) -> str | None:
         return _plain_ref(value)
 
-    @model_validator(mode="after")
-    def _has_image(self) -> SceneContext:
-        if not (self.image_url or self.image_path):
+    @field_validator("image_path")
+    @classmethod
+    def _has_image(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # image_url is validated first; an invalid one has its own error
+        if not value and "image_url" in info.data and not info.data["image_url"]:
             raise ValueError("image_url or image_path is required")
-        return self
+        return value
 
     @property
     def key(self) -> str:

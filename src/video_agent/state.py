@@ -46,10 +46,10 @@ def merge_by_scene(left: dict[str, V] | None, right: dict[str, V | None] | None)
 
 
 def merge_input_by_scene(name: str) -> Any:
-    """``merge_by_scene`` for a map that arrives from outside (a client of the graph server, a
-    manager node): every value must be storable in a checkpoint (64-bit integers, finite
-    numbers, valid Unicode); otherwise the update fails naming the field, before anything is
-    checkpointed."""
+    """``merge_by_scene`` for a map written from outside (a manager node, a graph's input):
+    every value must be storable in a checkpoint (64-bit integers, finite numbers, valid
+    Unicode), or the update fails naming the field before it is checkpointed. (A run's raw
+    input is checkpointed by LangGraph itself before any reducer sees it.)"""
 
     def merge(left: dict[str, V] | None, right: dict[str, V | None] | None) -> dict[str, V]:
         if right is not None and not isinstance(right, dict):
@@ -62,22 +62,8 @@ def merge_input_by_scene(name: str) -> Any:
     return merge
 
 
-def checked_input(name: str) -> Any:
-    """A last-value channel whose value must be storable in a checkpoint (see above)."""
-
-    def replace(_left: Any, right: Any) -> Any:
-        check_json_value(right, name)
-        return right
-
-    replace.__name__ = f"checked_{name}"
-    return replace
-
-
 merge_scenes = merge_input_by_scene("scenes")
 merge_narration = merge_input_by_scene("narration")
-checked_story_id = checked_input("story_id")
-checked_scene = checked_input("scene")
-checked_narration = checked_input("narration")
 
 
 def keep_tombstones(
@@ -112,9 +98,9 @@ class StoryState(TypedDict, total=False):
 class SceneInput(TypedDict, total=False):
     """What a story graph sends to the Video Agent for one scene (the ``Send`` payload)."""
 
-    story_id: Annotated[str, checked_story_id]
-    scene: Annotated[SceneContext, checked_scene]
-    narration: Annotated[NarrationTiming | None, checked_narration]
+    story_id: str
+    scene: SceneContext
+    narration: NarrationTiming | None
 
 
 class SceneOutput(TypedDict, total=False):
