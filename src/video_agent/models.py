@@ -55,12 +55,6 @@ class _Model(BaseModel):
 # --------------------------------------------------------------------------- input
 
 
-def _text_without_nul(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("contains a NUL byte")
-    return value
-
-
 def _plain_ref(value: str | None) -> str | None:
     if value is not None:
         try:
@@ -92,12 +86,7 @@ class SceneContext(_Model):
     def _content_not_blank(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("must not be empty")
-        return _text_without_nul(value)
-
-    @field_validator("image_prompt", "layer1_analysis")
-    @classmethod
-    def _texts(cls, value: str) -> str:
-        return _text_without_nul(value)
+        return value
 
     @field_validator("image_url", "image_path")
     @classmethod
@@ -138,11 +127,6 @@ class NarrationTiming(_Model):
     duration: Annotated[float, Strict()] = Field(
         gt=0, le=MAX_NARRATION_S, allow_inf_nan=False, description="Narration length in seconds.")
     text: str = Field(default="", max_length=MAX_TEXT_CHARS)
-
-    @field_validator("text")
-    @classmethod
-    def _text(cls, value: str) -> str:
-        return _text_without_nul(value)
 
 
 class LocalImage(_Model):
