@@ -12,7 +12,10 @@ import json
 import math
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 MAX_STORY_BYTES = 8 * 1024 * 1024
 """Largest story file (or posted story body) read."""
@@ -41,8 +44,8 @@ _BOMS = ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"),
 class InputError(ValueError):
     """A value from outside that cannot be used; ``field`` names where it was."""
 
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
+    def __init__(self, field: str, reason: str, message: str | None = None) -> None:
+        super().__init__(message or f"{field}: {reason}")
         self.field = field
         self.reason = reason
 
@@ -84,12 +87,9 @@ def read_json(data: bytes, *, field: str = "story", max_bytes: int = MAX_STORY_B
     if json_depth(text) > max_depth:
         raise InputError(field, f"nested deeper than {max_depth} levels")
     try:
-        value = json.loads(text, parse_float=_finite, parse_constant=_no_constant)
-    except json.JSONDecodeError as exc:
+        return json.loads(text, parse_float=_finite, parse_constant=_no_constant)
+    except ValueError as exc:  # syntax, and the refusals of _finite and _no_constant
         raise InputError(field, f"not valid JSON ({exc})") from None
-    except ValueError as exc:
-        raise InputError(field, f"not valid JSON ({exc})") from None
-    return value
 
 
 def check_json_value(value: Any, field: str) -> None:
@@ -116,8 +116,8 @@ def check_json_value(value: Any, field: str) -> None:
 
 
 def shown_key(key: Any) -> str:
-    """A key as it may appear in a field name: itself if plainly printable, else its repr;
-    at most 60 characters."""
+    """A key as it may appear in a field name: itself if plainly printable, else escaped
+    (``'\\n'``); at most 60 characters."""
     text = key if isinstance(key, str) else repr(key)
     if not text or not text.isprintable() or text.strip() != text or _SURROGATE.search(text):
         text = ascii(text)
@@ -134,9 +134,7 @@ def check_keys(given: Iterable[str], allowed: Iterable[str], where: str) -> None
         name = f"{where}.{shown_key(key)}" if where else shown_key(key)
         close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
         hint = f"did you mean {close[0]}?" if close else f"known keys: {', '.join(allowed)}"
-        error = InputError(name, f"unknown key; {hint}")
-        error.args = (f"unknown key {name}; {hint}",)
-        raise error
+        raise InputError(name, f"unknown key; {hint}", f"unknown key {name}; {hint}")
 
 
 def check_plain(value: str, field: str) -> str:
@@ -149,7 +147,7 @@ def check_plain(value: str, field: str) -> str:
     return value
 
 
-def first_error(exc: Any, where: str = "") -> InputError:
+def first_error(exc: ValidationError, where: str = "") -> InputError:
     """A pydantic ``ValidationError`` as one line naming its first field (``where`` prefixed)."""
     first = exc.errors()[0]
     loc = ".".join(str(p) for p in first.get("loc", ()))

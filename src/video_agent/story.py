@@ -99,14 +99,7 @@ def _parse(raw: Any, base_dir: Path | None, path: Path | None, max_scenes: int) 
     if not isinstance(raw, dict):
         raise InputError("story", "must be a JSON object")
     check_keys(raw, STORY_KEYS, "")
-    story_id = raw.get("story_id")
-    if not isinstance(story_id, str) or not story_id:
-        raise InputError("story_id", "must be a non-empty string")
-    check_plain(story_id, "story_id")
-    try:
-        check_story_id(story_id)
-    except ValueError as exc:
-        raise InputError("story_id", str(exc).removeprefix("story_id: ")) from None
+    story_id = _story_id(raw.get("story_id"))
     if "title" in raw and not isinstance(raw["title"], str):
         raise InputError("title", "must be a string")
     scenes_raw = raw.get("scenes")
@@ -121,11 +114,7 @@ def _parse(raw: Any, base_dir: Path | None, path: Path | None, max_scenes: int) 
         if not isinstance(item, dict):
             raise InputError(where, "must be an object")
         check_keys(item, SCENE_KEYS, where)
-        number = item.get("scene_number")
-        if (not isinstance(number, int) or isinstance(number, bool)
-                or not 1 <= number <= MAX_SCENE_NUMBER):
-            raise InputError(f"{where}.scene_number",
-                             f"must be an integer from 1 to {MAX_SCENE_NUMBER}")
+        number = _scene_number(item.get("scene_number"), where)
         if str(number) in scenes:
             raise InputError(f"{where}.scene_number", f"{number} appears twice")
         item = _absolute_image(dict(item), base_dir)
@@ -149,14 +138,7 @@ def check_story_state(state: Mapping[str, Any], *, max_scenes: int = DEFAULT_MAX
 
 
 def _check_state(state: Mapping[str, Any], max_scenes: int) -> None:
-    story_id = state.get("story_id")
-    if not isinstance(story_id, str) or not story_id:
-        raise InputError("story_id", "must be a non-empty string")
-    check_plain(story_id, "story_id")
-    try:
-        check_story_id(story_id)
-    except ValueError as exc:
-        raise InputError("story_id", str(exc).removeprefix("story_id: ")) from None
+    _story_id(state.get("story_id"))
     scenes = state.get("scenes") or {}
     if not isinstance(scenes, Mapping):
         raise InputError("scenes", "must be an object keyed by scene number")
@@ -167,15 +149,11 @@ def _check_state(state: Mapping[str, Any], max_scenes: int) -> None:
         where = f"scenes[{ascii(key)[:60]}]"
         _scene_key(key, where)
         if isinstance(scene, SceneContext):
-            number: Any = scene.scene_number
+            number = scene.scene_number
         elif isinstance(scene, Mapping):
-            number = scene.get("scene_number")
+            number = _scene_number(scene.get("scene_number"), where)
         else:
             raise InputError(where, "must be an object with the scene's fields")
-        if (not isinstance(number, int) or isinstance(number, bool)
-                or not 1 <= number <= MAX_SCENE_NUMBER):
-            raise InputError(f"{where}.scene_number",
-                             f"must be an integer from 1 to {MAX_SCENE_NUMBER}")
         if str(number) != key:
             raise InputError(f"{where}.scene_number", f"{number} is not the scene's key")
     narration = state.get("narration") or {}
@@ -183,6 +161,24 @@ def _check_state(state: Mapping[str, Any], max_scenes: int) -> None:
         raise InputError("narration", "must be an object keyed by scene number")
     for key in narration:
         _scene_key(key, f"narration[{ascii(key)[:60]}]")
+
+
+def _story_id(value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise InputError("story_id", "must be a non-empty string")
+    check_plain(value, "story_id")
+    try:
+        return check_story_id(value)
+    except ValueError as exc:
+        raise InputError("story_id", str(exc).removeprefix("story_id: ")) from None
+
+
+def _scene_number(value: Any, where: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not (
+            1 <= value <= MAX_SCENE_NUMBER):
+        raise InputError(f"{where}.scene_number",
+                         f"must be an integer from 1 to {MAX_SCENE_NUMBER}")
+    return value
 
 
 def _scene_key(key: Any, where: str) -> None:
