@@ -94,3 +94,22 @@ def test_a_nul_in_an_image_path_fails_that_scene_only(tmp_path: Path) -> None:
     assert result.returncode == 1, result.stderr
     assert "image_path: contains a NUL byte" in result.stdout
     assert "Traceback" not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (["--budget", "nan"], "--budget: nan is not an amount"),
+    (["--budget", "-1"], "--budget: -1.0 is not an amount"),
+])
+def test_hostile_run_options_exit_2(tmp_path: Path, args: list[str], needle: str) -> None:
+    story = tmp_path / "story.json"
+    story.write_text(json.dumps(GOOD))
+    result = run_cli("run", str(story), "--out", str(tmp_path / "out"), *args, timeout=120)
+    assert result.returncode == 2 and needle in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "out").exists()
+
+
+def test_assess_refuses_a_duration_that_is_no_number_of_seconds() -> None:
+    result = run_cli("assess", str(EXAMPLE_IMAGES / "portrait.jpg"), "--duration", "nan",
+                     timeout=120)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "--duration" in result.stderr and "above 0" in result.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import tempfile
 from pathlib import Path
 from typing import Annotated
@@ -58,6 +59,8 @@ def assess(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Probe, measure and judge CLIP; exit 0 for pass or repaired, 1 for fail."""
+    if duration is not None and not (math.isfinite(duration) and duration > 0):
+        raise typer.BadParameter("a number of seconds above 0", param_hint="--duration")
     target = _size(size)
     work = work_dir or Path(tempfile.mkdtemp(prefix="video-agent-assess-"))
     report = assess_clip(clip, image, _params(clip, image, duration), work_dir=work,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -72,6 +73,9 @@ def run(
     except StoryFileError as exc:
         console.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(2) from exc
+    if budget is not None and not (math.isfinite(budget) and budget >= 0):
+        console.print(f"[red]error:[/] --budget: {budget} is not an amount of USD (0 or more)")
+        raise typer.Exit(2)
     roots = checked_image_roots(images_root, console)
     only = [str(n) for n in scene or []]
     missing = [n for n in only if n not in story.scenes]
