@@ -131,3 +131,33 @@ def test_serve_command_refuses_a_bad_provider(tmp_path: Path) -> None:
                              "--primary", "nonsense"], capture_output=True, text=True,
                             timeout=60)
     assert result.returncode == 2 and "--primary" in result.stderr
+
+
+def test_hostile_bodies_get_json_4xx_over_real_http(tmp_path: Path) -> None:
+    good = json.dumps({"story_id": "s", "scenes": [scene(1, "/abs/a.jpg")]}).encode()
+    json_type = {"content-type": "application/json"}
+
+    def chunked() -> object:  # no content-length: the size is counted while reading
+        yield b'{"story_id": "s", "title": "'
+        for _ in range(20):
+            yield b"x" * 1000
+        yield b'"}'
+
+    cases = [
+        (b"[" * 5_000 + b"]" * 5_000, json_type, 400, "body", "nested deeper than 64"),
+        (good.replace(b"lighthouse", b"lighth\xc3use"), json_type, 400, "body", "UTF-8"),
+        (good, {"content-type": "text/plain"}, 415, "content-type", "application/json"),
+        (good.replace(b'"s"', b'"s\\n"', 1), json_type, 400, "story_id", "control character"),
+        (good.replace(b"scene_content", b"scene_contnet"), json_type, 400,
+         "scenes[0].scene_contnet", "did you mean scene_content?"),
+        (chunked(), json_type, 413, "body", "larger than 16384 bytes"),
+    ]
+    with serving(tmp_path / "out", max_body_bytes=16_384, **FAST) as base, \
+            httpx.Client(base_url=base, timeout=30) as http:
+        for body, headers, status, field, needle in cases:
+            response = http.post("/api/stories", content=body, headers=headers)
+            assert response.status_code == status, response.text
+            assert response.headers["content-type"] == "application/json"
+            assert response.json()["field"] == field and needle in response.json()["error"]
+        assert http.get("/api/stories").json() == {"stories": []}, "nothing was started"
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
