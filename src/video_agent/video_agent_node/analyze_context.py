@@ -49,9 +49,8 @@ def checked_input(state: SceneState) -> tuple[SceneContext, NarrationTiming | No
             narration = NarrationTiming.model_validate(narration)
         except ValidationError as exc:
             raise first_error(exc, "narration") from None
-    story_id = state.get("story_id")
     try:
-        check_story_id(story_id)  # type: ignore[arg-type]
+        check_story_id(state.get("story_id"))
     except ValueError as exc:
         raise InputError("story_id", str(exc).removeprefix("story_id: ")) from None
     return scene, narration

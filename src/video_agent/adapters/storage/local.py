@@ -46,7 +46,7 @@ RESERVED = frozenset({"temp"})
 """Folder names under the root that are not stories."""
 
 
-def check_story_id(story_id: str) -> str:
+def check_story_id(story_id: object) -> str:
     """Story ids name folders: letters, digits, ``_ . -`` only, no path tricks."""
     if (not isinstance(story_id, str) or not _SAFE_ID.fullmatch(story_id) or ".." in story_id
             or story_id in RESERVED):
