@@ -203,6 +203,27 @@ def test_a_bad_scene_comes_back_as_a_recorded_error(server: Server, tmp_path: Pa
     assert error["field"] == "image_url" and "unsupported scheme" in error["message"]
 
 
+def test_malformed_input_is_an_input_error_inside_the_server(server: Server,
+                                                             tmp_path: Path) -> None:
+    """As a server client sends them: a malformed narration is the scene's input error naming
+    the field; a story with a bad id fails whole with a message naming it."""
+    scene = {"scene_number": 4, "scene_content": "A slow push-in on the portrait.",
+             "image_path": str(EXAMPLE_IMAGES / "portrait.jpg")}
+    result = server.client.runs.wait(
+        None, assistant(server, "video_agent"),
+        input={"story_id": "studio", "scene": scene, "narration": {}},
+        context={"output_dir": str(tmp_path)})
+    assert isinstance(result, dict)
+    error = result["errors"]["4"]
+    assert (error["stage"], error["field"]) == ("analyze_context", "narration.duration"), error
+    assert not error["message"].startswith("internal error")
+    failed = server.client.runs.wait(
+        None, assistant(server, "story"), input={"story_id": "bad\n", "scenes": {"4": scene}},
+        context={"output_dir": str(tmp_path)}, raise_error=False)
+    assert "story_id: contains a control character" in str(failed), failed
+    assert not any(tmp_path.iterdir()), "nothing written for a refused story"
+
+
 def test_the_http_app_answers_on_a_populated_folder(server: Server) -> None:
     """Story list, page, status, scene, metadata, clip and a rerun, all reading the SQLite
     checkpoints and storage the seeding run left, under the blocking-call detector."""
