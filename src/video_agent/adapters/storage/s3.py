@@ -51,7 +51,7 @@ PRESIGN_S = 7 * 24 * 3600
 """Lifetime of a presigned ``video_url`` (the SigV4 maximum)."""
 
 _VERSION = re.compile(r"/versions/v(\d{4,})/(video\.mp4|metadata\.json)$")
-_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+_SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 
 
 def parse_s3_url(url: str) -> tuple[str, str]:
@@ -278,7 +278,7 @@ class S3Storage:
     async def stories(self) -> list[str]:
         async with self._client() as client:
             names = await self._children(client, self._key() + "/" if self.prefix else "")
-        return sorted(n for n in names if _SAFE_ID.match(n) and n not in RESERVED)
+        return sorted(n for n in names if _SAFE_ID.fullmatch(n) and n not in RESERVED)
 
     async def scenes(self, story_id: str) -> list[str]:
         async with self._client() as client:
