@@ -134,7 +134,9 @@ def test_serve_command_refuses_a_bad_provider(tmp_path: Path) -> None:
 
 
 def test_hostile_bodies_get_json_4xx_over_real_http(tmp_path: Path) -> None:
-    good = json.dumps({"story_id": "s", "scenes": [scene(1, "/abs/a.jpg")]}).encode()
+    good = json.dumps({"story_id": "s", "scenes": [
+        {"scene_number": 1, "scene_content": "A slow push-in on the old lighthouse.",
+         "image_url": "https://example.org/a.jpg"}]}).encode()
     json_type = {"content-type": "application/json"}
 
     def chunked() -> object:  # no content-length: the size is counted while reading
