@@ -99,6 +99,7 @@ def test_a_nul_in_an_image_path_fails_that_scene_only(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("args", "needle"), [
     (["--budget", "nan"], "--budget: nan is not an amount"),
     (["--budget", "-1"], "--budget: -1.0 is not an amount"),
+    (["--provider-timeout", "nan"], "--provider-timeout"),
 ])
 def test_hostile_run_options_exit_2(tmp_path: Path, args: list[str], needle: str) -> None:
     story = tmp_path / "story.json"
