@@ -29,12 +29,15 @@ def listener() -> Iterator[Counting]:
 
 
 def posted(port: int, story_id: str = "probe") -> dict[str, Any]:
-    """A story whose still is on this machine's own host name, with settings a body might try
-    to carry (a scene refuses unknown fields on its own)."""
-    return {"story_id": story_id, "allow_private_urls": True,
-            "context": {"allow_private_urls": True, "image_roots": ["/"]},
+    """A story whose still is on this machine's own host name."""
+    return {"story_id": story_id,
             "scenes": [{"scene_number": 1, "scene_content": "A quiet harbour at dawn.",
                         "image_url": f"http://{NAME}:{port}/still.jpg"}]}
+
+
+SETTINGS_IN_A_BODY = {"allow_private_urls": True,
+                      "context": {"allow_private_urls": True, "image_roots": ["/"]}}
+"""Settings a body might try to carry: unknown story keys, refused whole."""
 
 
 def failure(http: httpx.Client, story_id: str) -> dict[str, Any]:
@@ -44,6 +47,9 @@ def failure(http: httpx.Client, story_id: str) -> dict[str, Any]:
 
 def test_a_posted_story_cannot_reach_loopback(tmp_path: Path, listener: Counting) -> None:
     with serving(tmp_path / "out", **FAST) as base, httpx.Client(base_url=base) as http:
+        for key, value in SETTINGS_IN_A_BODY.items():
+            carried = http.post("/api/stories", json={**posted(listener.port), key: value})
+            assert carried.status_code == 400 and carried.json()["field"] == key, carried.text
         started = http.post("/api/stories", json=posted(listener.port))
         assert started.status_code == 202, started.text
         error = failure(http, "probe")
