@@ -198,6 +198,9 @@ def aegra_cluster(work: Path, env: dict[str, str] | None = None) -> Iterator[Clu
         "LEASE_DURATION_SECONDS": "6", "HEARTBEAT_INTERVAL_SECONDS": "2",
         "REAPER_INTERVAL_SECONDS": "2", "BLPOP_TIMEOUT_SECONDS": "1",
         "CRON_ENABLED": "false", "LANGSMITH_TRACING": "false",
+        # At most 5 runs per instance (Aegra's default is 10): a story of 8-9 scenes then always
+        # needs both instances, instead of one instance taking every scene off the queue.
+        "N_JOBS_PER_WORKER": "5",
         # This checkout's code wins over whatever the cached venv was installed from.
         "PYTHONPATH": str(ROOT / "src"),
     }
