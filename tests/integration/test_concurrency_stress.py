@@ -20,6 +20,7 @@ from PIL import Image
 
 from concurrency_workloads import write_still_variants
 from conftest import ROOT, run_cli, write_story
+from loopback import loopback_server
 from video_agent.adapters.images import ImageSource
 from video_agent.adapters.render.focus import find_focus_points, is_face_name
 from video_agent.adapters.render.pipeline import load_rgb
@@ -100,19 +101,10 @@ async def test_concurrent_fetches_of_different_urls_all_reach_the_url_index(
     async def handle(request: web.Request) -> web.Response:
         return web.Response(body=stills[request.match_info["name"]], content_type="image/png")
 
-    app = web.Application()
-    app.router.add_get("/{name}", handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        urls = [f"http://127.0.0.1:{port}/{name}" for name in stills]
+    async with loopback_server(handle) as base:
+        urls = [f"{base}/{name}" for name in stills]
         images = await asyncio.gather(*(
             ImageSource(tmp_path / "cache", allow_private_urls=True).resolve(u) for u in urls))
-    finally:
-        await runner.cleanup()
     index = json.loads((tmp_path / "cache" / "urls.json").read_text())
     keys = [f"private:{u}" for u in urls]  # fetched with loopback allowed: remembered apart
     assert sorted(index) == sorted(keys)

@@ -11,6 +11,7 @@ import pytest
 from aiohttp import web
 from PIL import Image
 
+from loopback import loopback_server
 from video_agent.adapters.images import ImageError, ImageSource
 
 
@@ -49,15 +50,8 @@ async def server() -> AsyncIterator[tuple[str, dict[str, int]]]:
             return web.Response(body=good, content_type="image/jpeg")
         return web.Response(status=404)
 
-    app = web.Application()
-    app.router.add_get("/{name}", handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield f"http://127.0.0.1:{port}", hits
-    await runner.cleanup()
+    async with loopback_server(handle) as base:
+        yield base, hits
 
 
 async def test_fetches_verifies_and_caches_by_content(server, tmp_path: Path) -> None:

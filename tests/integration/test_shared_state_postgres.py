@@ -22,6 +22,7 @@ from PIL import Image
 import fakefal_fixtures
 import shared_state_fixtures
 from fakefal_fixtures import make_request, make_still
+from loopback import loopback_server
 from video_agent.adapters.images import ImageSource
 from video_agent.adapters.postgres import PostgresLedger, PostgresStillCache, close_pools, pool_for
 from video_agent.adapters.providers.fal import make_fal_provider
@@ -200,15 +201,8 @@ async def image_server() -> AsyncIterator[tuple[str, dict[str, int]]]:
         hits[request.path] = hits.get(request.path, 0) + 1
         return web.Response(body=jpeg(), content_type="image/jpeg")
 
-    app = web.Application()
-    app.router.add_get("/{name}", handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield f"http://127.0.0.1:{port}", hits
-    await runner.cleanup()
+    async with loopback_server(handle) as base:
+        yield base, hits
 
 
 async def test_stills_and_uploads_are_fetched_once_for_every_worker(
