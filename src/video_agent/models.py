@@ -27,14 +27,8 @@ from video_agent.inputs import (
     InputError,
     check_plain,
 )
+from video_agent.motion_names import Easing, MotionType, Speed
 
-MotionType = Literal[
-    "static", "push_in", "pull_out", "pan", "tilt", "truck", "ken_burns", "orbit", "crane"
-]
-"""Camera moves the planner may choose and every provider understands (natively or in prose)."""
-
-Speed = Literal["slow", "medium", "fast"]
-Easing = Literal["ease_in_out", "linear", "ease_in", "ease_out"]
 Source = Literal[
     "layer1", "scene", "image_prompt", "speech_timing", "provider_capability", "default",
     "language_model",

@@ -6,11 +6,8 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from video_agent.adapters.checkpoints import checkpoint_path, open_checkpointer
 from video_agent.adapters.storage import open_storage
 from video_agent.adapters.storage.local import check_story_id
-from video_agent.graph import build_story_graph
-from video_agent.runner import thread_config
 from video_agent.state import scene_order
 
 
@@ -25,12 +22,17 @@ async def story_status(out: Path, story_id: str, checkpoints: str | None = None,
 
     Files are read in a worker thread and checkpoints through the async saver, so this never
     blocks an event loop."""
+    from video_agent.adapters.checkpoints import checkpoint_path, open_checkpointer
+
     check_story_id(story_id)
     store = open_storage(storage, out)
     values: dict[str, Any] = {}
     run = "no checkpoint"
     state_dir = await asyncio.to_thread(lambda: Path(out).resolve() / ".state")
     if checkpoints or await asyncio.to_thread(checkpoint_path(state_dir).is_file):
+        from video_agent.graph import build_story_graph  # the graph only when there is a run
+        from video_agent.runner import thread_config
+
         async with open_checkpointer(checkpoints, state_dir) as saver:
             snapshot = await build_story_graph(checkpointer=saver).aget_state(
                 thread_config(story_id))
