@@ -358,6 +358,11 @@ class QualityReport(_Model):
     probe: ProbeInfo = Field(default_factory=ProbeInfo)
     original_probe: ProbeInfo | None = None
     repairs: list[str] = Field(default_factory=list)
+    series: dict[str, list[float]] = Field(
+        default_factory=dict,
+        description="Compact per-frame curves for plots (at most 120 points each): 'brightness' "
+                    "(mean luma 0-255) and 'motion' (mean absolute change from the previous "
+                    "frame, the largest of each downsampled span so a glitch stays visible).")
     path: str = Field(default="", description="The clip to store (the repaired one if repaired).")
     elapsed_s: float = 0.0
 

@@ -56,7 +56,10 @@ async def story_status(out: Path, story_id: str, checkpoints: str | None = None,
                            "duration": video.metadata.get("duration"),
                            "verdict": quality.get("verdict"), "path": video.path,
                            "video_url": video.video_url,
-                           "provider": video.metadata.get("provider")}
+                           "provider": video.metadata.get("provider"),
+                           "model": video.metadata.get("model"),
+                           "slot": video.metadata.get("slot"),
+                           "cost_usd": video.metadata.get("cost_usd")}
         else:
             scenes[key] = {"status": "pending" if key in pending else "not_run"}
     return {"story_id": story_id, "run": run, "scenes": scenes}
