@@ -5,9 +5,11 @@
 const $ = (sel, root = document) => root.querySelector(sel);
 const enc = encodeURIComponent;
 let storyId = null;
+let storyRunning = false; // a scene reruns only when its story is not running
 let source = null;
 const cards = new Map();
 const shown = new Map(); // scene -> version whose panel is drawn
+const versionsOf = new Map(); // scene -> its stored versions
 
 async function getJSON(url, options) {
   const response = await fetch(url, options);
@@ -30,7 +32,13 @@ function card(key) {
   $("h2", node).textContent = `Scene ${key}`;
   $(".rerun", node).addEventListener("click", () => rerun(key, node));
   $(".details-toggle", node).addEventListener("click", () => toggle($(".details", node)));
-  $(".versions-toggle", node).addEventListener("click", () => toggle($(".versions", node)));
+  $(".versions-toggle", node).addEventListener("click", () => {
+    const box = $(".versions", node);
+    // the clips of the versions load only while the panel is open
+    if (box.hidden) drawVersions(key, node, versionsOf.get(key) || []);
+    else box.replaceChildren();
+    toggle(box);
+  });
   const list = $("#scenes");
   const after = [...list.children].find((c) => Number(c.dataset.scene) > Number(key));
   list.insertBefore(node, after || null);
@@ -88,7 +96,7 @@ function render(key, scene) {
   error.hidden = scene.status !== "failed";
   error.textContent = scene.status === "failed"
     ? `Failed at ${scene.stage}${scene.field ? ` (${scene.field})` : ""}: ${scene.detail}` : "";
-  const busy = scene.status === "running" || scene.status === "queued";
+  const busy = storyRunning || scene.status === "running" || scene.status === "queued";
   $(".rerun", node).hidden = busy || scene.status === "not_run" && !scene.version;
   $(".rerun", node).textContent = done ? "Rerun (force)" : "Rerun scene";
   $(".details-toggle", node).hidden = !done;
@@ -97,8 +105,10 @@ function render(key, scene) {
 
 async function loadPanel(key, node, version) {
   shown.set(key, version);
+  const id = storyId;
   try {
-    const scene = await getJSON(`/api/stories/${enc(storyId)}/scenes/${key}`);
+    const scene = await getJSON(`/api/stories/${enc(id)}/scenes/${key}`);
+    if (id !== storyId) return;
     drawStill(node, scene);
     $(".text", node).textContent = scene.scene_content || "";
     $(".notes", node).textContent = scene.layer1_analysis ? `Layer 1: ${scene.layer1_analysis}` : "";
@@ -106,7 +116,8 @@ async function loadPanel(key, node, version) {
     note.hidden = !scene.fallback;
     note.textContent = scene.fallback || "";
     drawDetails(node, scene);
-    drawVersions(key, node, scene.versions || []);
+    versionsOf.set(key, scene.versions || []);
+    if (!$(".versions", node).hidden) drawVersions(key, node, scene.versions || []);
   } catch (err) {
     shown.delete(key);
     $(".details", node).textContent = String(err.message || err);
@@ -229,11 +240,14 @@ async function makeCurrent(key, version, button) {
 }
 
 async function refresh() {
-  if (!storyId) return;
+  const id = storyId;
+  if (!id) return;
   try {
-    const info = await getJSON(`/api/stories/${enc(storyId)}`);
+    const info = await getJSON(`/api/stories/${enc(id)}`);
+    if (id !== storyId) return; // another story was chosen meanwhile
     $("#run").textContent = `run: ${info.run}`;
     $("#cancel").hidden = info.run !== "running";
+    storyRunning = info.run === "running";
     const t = info.totals || {};
     $("#totals").textContent = `${t.done || 0}/${t.scenes || 0} done · ` +
       `${(t.seconds || 0).toFixed(1)} s of video · ${money(t.cost_usd)}`;
@@ -314,6 +328,7 @@ async function choose(id) {
   storyId = id;
   cards.clear();
   shown.clear();
+  versionsOf.clear();
   $("#scenes").replaceChildren();
   if (!id) return;
   const select = $("#story");
@@ -374,4 +389,4 @@ $("#cancel").addEventListener("click", cancelRun);
 $("#start").addEventListener("submit", startStory);
 
 loadProviders().catch((err) => { $("#start-error").textContent = String(err); });
-loadStories().then(choose).catch((err) => { $("#run").textContent = String(err); });
+loadStories().then((id) => { if (storyId === null) return choose(id); }).catch((err) => { $("#run").textContent = String(err); });
