@@ -151,6 +151,7 @@ function plot(series, label, colour) {
   const values = series || [];
   const svg = document.createElementNS(SVG, "svg");
   svg.setAttribute("viewBox", "0 0 120 30");
+  svg.setAttribute("preserveAspectRatio", "none");
   svg.setAttribute("class", `plot ${label}`);
   svg.setAttribute("aria-label", `${label} per frame`);
   if (values.length > 1) {
