@@ -62,4 +62,9 @@ async def story_status(out: Path, story_id: str, checkpoints: str | None = None,
                            "cost_usd": video.metadata.get("cost_usd")}
         else:
             scenes[key] = {"status": "pending" if key in pending else "not_run"}
+        source = (values.get("scenes") or {}).get(key)
+        if source is not None:
+            source = source.model_dump() if hasattr(source, "model_dump") else dict(source)
+            scenes[key]["scene_content"] = source.get("scene_content")
+            scenes[key]["layer1_analysis"] = source.get("layer1_analysis")
     return {"story_id": story_id, "run": run, "scenes": scenes}

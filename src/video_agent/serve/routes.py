@@ -140,13 +140,8 @@ async def get_scene(request: Request) -> Response:
     if body["metadata"]:
         body["metadata"] = {k: v for k, v in body["metadata"].items() if k != "version_path"}
     body.update(await asyncio.to_thread(_panel, request, story_id, key, body["metadata"]))
-    story = await checkpointed_story(_settings(request).out, story_id)
-    source = (story.scenes.get(key) if story else None) or {}
-    if hasattr(source, "model_dump"):
-        source = source.model_dump()
-    body["scene_content"] = source.get("scene_content") or (body["metadata"] or {}).get(
-        "scene_content")
-    body["layer1_analysis"] = source.get("layer1_analysis")
+    if not body.get("scene_content"):
+        body["scene_content"] = (body["metadata"] or {}).get("scene_content")
     return JSONResponse(body, headers={"cache-control": "no-store"})
 
 

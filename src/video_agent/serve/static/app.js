@@ -96,6 +96,8 @@ function render(key, scene) {
   error.hidden = scene.status !== "failed";
   error.textContent = scene.status === "failed"
     ? `Failed at ${scene.stage}${scene.field ? ` (${scene.field})` : ""}: ${scene.detail}` : "";
+  if (scene.scene_content) $(".text", node).textContent = scene.scene_content;
+  if (scene.layer1_analysis) $(".notes", node).textContent = `Layer 1: ${scene.layer1_analysis}`;
   const busy = storyRunning || scene.status === "running" || scene.status === "queued";
   $(".rerun", node).hidden = busy || scene.status === "not_run" && !scene.version;
   $(".rerun", node).textContent = done ? "Rerun (force)" : "Rerun scene";
@@ -110,8 +112,8 @@ async function loadPanel(key, node, version) {
     const scene = await getJSON(`/api/stories/${enc(id)}/scenes/${key}`);
     if (id !== storyId) return;
     drawStill(node, scene);
-    $(".text", node).textContent = scene.scene_content || "";
-    $(".notes", node).textContent = scene.layer1_analysis ? `Layer 1: ${scene.layer1_analysis}` : "";
+    if (scene.scene_content) $(".text", node).textContent = scene.scene_content;
+    if (scene.layer1_analysis) $(".notes", node).textContent = `Layer 1: ${scene.layer1_analysis}`;
     const note = $(".fallback", node);
     note.hidden = !scene.fallback;
     note.textContent = scene.fallback || "";
