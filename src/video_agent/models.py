@@ -27,14 +27,8 @@ from video_agent.inputs import (
     InputError,
     check_plain,
 )
+from video_agent.motion_names import Easing, MotionType, Speed
 
-MotionType = Literal[
-    "static", "push_in", "pull_out", "pan", "tilt", "truck", "ken_burns", "orbit", "crane"
-]
-"""Camera moves the planner may choose and every provider understands (natively or in prose)."""
-
-Speed = Literal["slow", "medium", "fast"]
-Easing = Literal["ease_in_out", "linear", "ease_in", "ease_out"]
 Source = Literal[
     "layer1", "scene", "image_prompt", "speech_timing", "provider_capability", "default",
     "language_model",
@@ -364,6 +358,11 @@ class QualityReport(_Model):
     probe: ProbeInfo = Field(default_factory=ProbeInfo)
     original_probe: ProbeInfo | None = None
     repairs: list[str] = Field(default_factory=list)
+    series: dict[str, list[float]] = Field(
+        default_factory=dict,
+        description="Compact per-frame curves for plots (at most 120 points each): 'brightness' "
+                    "(mean luma 0-255) and 'motion' (mean absolute change from the previous "
+                    "frame, the largest of each downsampled span so a glitch stays visible).")
     path: str = Field(default="", description="The clip to store (the repaired one if repaired).")
     elapsed_s: float = 0.0
 

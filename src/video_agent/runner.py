@@ -26,6 +26,7 @@ from video_agent.adapters.state_stores import is_postgres
 from video_agent.context import VideoAgentContext
 from video_agent.graph import build_story_graph
 from video_agent.models import SceneError, SceneVideo
+from video_agent.progress import Planned, RunEvent, SceneDone, SceneFailed, parse_event
 from video_agent.state import scene_order
 from video_agent.story import Story
 from video_agent.video_agent_node.common import storage_of
@@ -33,7 +34,25 @@ from video_agent.video_agent_node.generation import work_prefix
 
 log = logging.getLogger("video_agent")
 
-Event = dict[str, Any]
+Event = RunEvent
+"""What ``on_event`` receives: one of the models of :mod:`video_agent.progress`."""
+
+
+def _resumed_plan(story_id: str, snapshot: Any) -> Planned:
+    """The plan of an interrupted run (``snapshot`` read with ``subgraphs=True``): scenes stored
+    before it stopped (in the story's state, or a scene branch whose own checkpoint reached its
+    end) are kept, the others still pending."""
+    values = snapshot.values or {}
+    finished = set(values.get("videos") or {})
+    for task in snapshot.tasks or ():
+        scene = getattr(task, "state", None)
+        if task.name == "video_agent" and scene is not None and hasattr(scene, "next") and (
+                not scene.next):
+            videos = (scene.values or {}).get("videos") or {}
+            finished.update(k for k, v in videos.items() if v is not None)
+    pending = [k for k in values.get("pending") or [] if k not in finished]
+    return Planned(story_id=story_id, pending=pending,
+                   kept=sorted(finished, key=scene_order), resumed=True)
 
 
 @dataclass
@@ -94,23 +113,30 @@ async def _run(story: Story, ctx: VideoAgentContext, max_concurrency: int,
         payload = None if resumed else story.as_state()
         if resumed:
             log.info("story %s: resuming an interrupted run", story.story_id)
+        if resumed and on_event is not None:
+            on_event(_resumed_plan(story.story_id,
+                                   await graph.aget_state(config, subgraphs=True)))
         async for namespace, mode, chunk in graph.astream(
                 payload, config, context=ctx, stream_mode=["custom", "updates"], subgraphs=True):
             if on_event is None:
                 continue
             if mode == "custom" and isinstance(chunk, dict):
-                on_event(chunk)
+                with contextlib.suppress(ValueError):  # custom events of other nodes
+                    on_event(parse_event(chunk))
             elif mode == "updates" and not namespace and isinstance(chunk, dict):
                 for node, update in chunk.items():
                     if node == "prepare_story" and update:
-                        on_event({"event": "planned", "pending": update.get("pending", []),
-                                  "kept": sorted(update.get("videos") or {})})
+                        on_event(Planned(story_id=story.story_id,
+                                         pending=update.get("pending", []),
+                                         kept=sorted(update.get("videos") or {})))
                     elif node == "video_agent" and update:
                         for key, video in (update.get("videos") or {}).items():
-                            on_event({"event": "done", "scene": key, "video": video})
+                            on_event(SceneDone(story_id=story.story_id, scene=key, video=video,
+                                               version=getattr(video, "version", None)))
                         for key, error in (update.get("errors") or {}).items():
                             if error is not None:
-                                on_event({"event": "failed", "scene": key, "error": error})
+                                on_event(SceneFailed(story_id=story.story_id, scene=key,
+                                                     error=error))
         final = (await graph.aget_state(config)).values
     scenes = [k for k in (final.get("scenes") or {})
               if not ctx.only_scenes or k in {str(s) for s in ctx.only_scenes}]

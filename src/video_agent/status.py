@@ -6,11 +6,8 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from video_agent.adapters.checkpoints import checkpoint_path, open_checkpointer
 from video_agent.adapters.storage import open_storage
 from video_agent.adapters.storage.local import check_story_id
-from video_agent.graph import build_story_graph
-from video_agent.runner import thread_config
 from video_agent.state import scene_order
 
 
@@ -25,12 +22,17 @@ async def story_status(out: Path, story_id: str, checkpoints: str | None = None,
 
     Files are read in a worker thread and checkpoints through the async saver, so this never
     blocks an event loop."""
+    from video_agent.adapters.checkpoints import checkpoint_path, open_checkpointer
+
     check_story_id(story_id)
     store = open_storage(storage, out)
     values: dict[str, Any] = {}
     run = "no checkpoint"
     state_dir = await asyncio.to_thread(lambda: Path(out).resolve() / ".state")
     if checkpoints or await asyncio.to_thread(checkpoint_path(state_dir).is_file):
+        from video_agent.graph import build_story_graph  # the graph only when there is a run
+        from video_agent.runner import thread_config
+
         async with open_checkpointer(checkpoints, state_dir) as saver:
             snapshot = await build_story_graph(checkpointer=saver).aget_state(
                 thread_config(story_id))
@@ -54,7 +56,15 @@ async def story_status(out: Path, story_id: str, checkpoints: str | None = None,
                            "duration": video.metadata.get("duration"),
                            "verdict": quality.get("verdict"), "path": video.path,
                            "video_url": video.video_url,
-                           "provider": video.metadata.get("provider")}
+                           "provider": video.metadata.get("provider"),
+                           "model": video.metadata.get("model"),
+                           "slot": video.metadata.get("slot"),
+                           "cost_usd": video.metadata.get("cost_usd")}
         else:
             scenes[key] = {"status": "pending" if key in pending else "not_run"}
+        source = (values.get("scenes") or {}).get(key)
+        if source is not None:
+            source = source.model_dump() if hasattr(source, "model_dump") else dict(source)
+            scenes[key]["scene_content"] = source.get("scene_content")
+            scenes[key]["layer1_analysis"] = source.get("layer1_analysis")
     return {"story_id": story_id, "run": run, "scenes": scenes}

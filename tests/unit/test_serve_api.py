@@ -203,7 +203,8 @@ async def test_post_starts_a_run_resolving_images_under_the_root(tmp_path: Path,
         status = (await http.get("/api/stories/new")).json()
         assert status["running"] and status["run"] == "running"
         assert status["scenes"]["1"] == {"status": "running", "stage": "generate_primary",
-                                         "progress": 0.5, "message": "frame 48/96"}
+                                         "progress": 0.5, "message": "frame 48/96",
+                                         "overall": 0.44}  # half the generation band, 8-80 %
         again = await http.post("/api/stories", json=body)
         assert again.status_code == 409 and "already running" in again.json()["error"]
         runner.gate.set()

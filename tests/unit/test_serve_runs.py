@@ -36,8 +36,12 @@ async def test_events_reach_every_subscriber_and_live_state_follows() -> None:
         with pytest.raises(RunBusy):
             manager.start(story(), VideoAgentContext())
         await asyncio.sleep(0.01)
-        assert run.live["1"] == {"state": "running", "stage": "generate_primary",
-                                 "progress": 0.25, "message": "frame 24/96"}
+        live = run.live["1"]
+        assert {k: live[k] for k in ("state", "stage", "progress", "message")} == {
+            "state": "running", "stage": "generate_primary", "progress": 0.25,
+            "message": "frame 24/96"}
+        # the scene's whole bar: a quarter into the generation band (8-80 %)
+        assert live["overall"] == pytest.approx(0.08 + 0.72 * 0.25, abs=1e-3)
         assert run.live["2"]["state"] == "queued"
         async with manager.subscribe("s") as late:
             snapshot = late.get_nowait()

@@ -6,25 +6,29 @@ import json
 import math
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from video_agent.cli.app import app
-from video_agent.models import (
-    SPEC_MAX_DURATION,
-    SPEC_MIN_DURATION,
-    MotionSpec,
-    SceneSpec,
-    VideoParams,
-)
-from video_agent.quality import QualityError, QualitySettings, assess_clip, probe
+
+if TYPE_CHECKING:
+    from video_agent.models import VideoParams
 
 
 def _params(clip: Path, image: Path | None, duration: float | None) -> VideoParams:
     """A plan for a clip that came without one: its own length, clamped to the spec."""
+    from video_agent.models import (
+        SPEC_MAX_DURATION,
+        SPEC_MIN_DURATION,
+        MotionSpec,
+        SceneSpec,
+        VideoParams,
+    )
+    from video_agent.quality import QualityError, probe
+
     if duration is None:
         try:
             duration = probe(clip).duration
@@ -59,6 +63,8 @@ def assess(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Probe, measure and judge CLIP; exit 0 for pass or repaired, 1 for fail."""
+    from video_agent.quality import QualitySettings, assess_clip
+
     if duration is not None and not (math.isfinite(duration) and duration > 0):
         raise typer.BadParameter("a number of seconds above 0", param_hint="--duration")
     target = _size(size)

@@ -6,7 +6,7 @@ import asyncio
 import json
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console, Group
@@ -18,14 +18,16 @@ from rich.text import Text
 from video_agent.cli.app import app
 from video_agent.context import ALLOW_PRIVATE_URLS_ENV
 from video_agent.inputs import DEFAULT_MAX_SCENES
-from video_agent.models import (
-    NarrationTiming,
-    ProviderCapabilities,
-    ReasoningTrace,
-    SceneAnalysis,
-    SceneContext,
-    VideoParams,
-)
+
+if TYPE_CHECKING:
+    from video_agent.models import (
+        NarrationTiming,
+        ProviderCapabilities,
+        ReasoningTrace,
+        SceneAnalysis,
+        SceneContext,
+        VideoParams,
+    )
 
 
 @app.command("explain")
@@ -56,6 +58,7 @@ def explain(
     """
     from video_agent.adapters.images import ImageError, ImageSource
     from video_agent.cli.run import checked_image_roots
+    from video_agent.models import SceneContext
     from video_agent.story import StoryFileError, load_story
 
     console = Console()
@@ -104,6 +107,8 @@ def explain(
 def _report_invalid(console: Console, key: str, raw: Any, as_json: bool,
                     results: list[dict[str, Any]]) -> None:
     from pydantic import ValidationError
+
+    from video_agent.models import SceneContext
 
     try:
         SceneContext.model_validate(raw)

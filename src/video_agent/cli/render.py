@@ -7,14 +7,12 @@ from pathlib import Path
 from typing import Annotated, get_args
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from video_agent.adapters.render import PRESETS, RenderError, render_clip
 from video_agent.cli.app import app
-from video_agent.models import Easing, MotionSpec, MotionType, Speed
+from video_agent.motion_names import Easing, MotionType, Speed
 
 console = Console(stderr=True)
 
@@ -53,10 +51,15 @@ def render(
     easing: Annotated[str, typer.Option(
         help=f"{', '.join(get_args(Easing))}.")] = "ease_in_out",
     size: Annotated[str, typer.Option(help="Output size, 16:9, at least 1024x576.")] = "1024x576",
-    preset: Annotated[str, typer.Option(help=f"{' or '.join(PRESETS)}.")] = "standard",
+    preset: Annotated[str, typer.Option(help="Renderer preset: standard or draft.")] = "standard",
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Render one camera move over IMAGE into an H.264 MP4 (24 fps, 2-5 Mbps, no audio)."""
+    from pydantic import ValidationError
+
+    from video_agent.adapters.render import PRESETS, RenderError, render_clip
+    from video_agent.models import MotionSpec
+
     _choice(motion, get_args(MotionType), "--motion")
     _choice(speed, get_args(Speed), "--speed")
     _choice(easing, get_args(Easing), "--easing")

@@ -7,28 +7,19 @@ import logging
 import math
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    Progress,
-    TaskID,
-    TaskProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
 from rich.table import Table
 
-from video_agent.adapters.providers.registry import resolve_provider
-from video_agent.adapters.storage import open_storage
 from video_agent.cli.app import app
-from video_agent.context import ALLOW_PRIVATE_URLS_ENV, VideoAgentContext
+from video_agent.context import ALLOW_PRIVATE_URLS_ENV
 from video_agent.inputs import DEFAULT_MAX_SCENES
-from video_agent.runner import Event, StoryRun, run_story
-from video_agent.story import StoryFileError, load_story
+
+if TYPE_CHECKING:
+    from video_agent.runner import StoryRun
 
 console = Console(stderr=True)
 
@@ -66,6 +57,12 @@ def run(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log details.")] = False,
 ) -> None:
     """Generate the videos of a story (resuming an interrupted run of it)."""
+    from video_agent.adapters.storage import open_storage
+    from video_agent.context import VideoAgentContext
+    from video_agent.preflight import PreflightError, preflight
+    from video_agent.runner import run_story
+    from video_agent.story import StoryFileError, load_story
+
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     try:
@@ -99,41 +96,26 @@ def run(
     except ValueError as exc:
         console.print(f"[red]error:[/] --{exc}")
         raise typer.Exit(2) from exc
-    for option, spec in (("--primary", primary), ("--fallback", fallback)):
-        try:
-            if spec.strip():
-                resolve_provider(spec, ctx)
-        except ValueError as exc:
-            console.print(f"[red]error:[/] {option}: {exc}")
-            raise typer.Exit(2) from exc
+    try:
+        preflight(ctx)
+    except PreflightError as exc:
+        console.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
+        raise typer.Exit(2) from exc
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
-                  TextColumn("{task.fields[stage]}"), TimeElapsedColumn(), console=console,
-                  transient=False) as bars:
-        tasks: dict[str, TaskID] = {}
-
-        def on_event(event: Event) -> None:
-            kind, key = event.get("event"), str(event.get("scene", ""))
-            if kind == "planned":
-                for k in event["pending"]:
-                    tasks[k] = bars.add_task(f"scene {k}", total=1.0, stage="queued")
-                for k in event["kept"]:
-                    bars.add_task(f"scene {k}", total=1.0, completed=1.0, stage="kept")
-            elif kind == "progress" and key in tasks:
-                bars.update(tasks[key], completed=event["progress"],
-                            stage=f"{event['stage']} {event.get('message', '')}"[:48])
-            elif kind == "done" and key in tasks:
-                bars.update(tasks[key], completed=1.0, stage="[green]stored")
-            elif kind == "failed" and key in tasks:
-                bars.update(tasks[key], stage="[red]failed")
-
+    with SceneBars(console) as bars:
         try:
             result = asyncio.run(run_story(story, ctx, max_concurrency=max_concurrency,
-                                           on_event=on_event, checkpoints=checkpoints))
+                                           on_event=bars.on_event, checkpoints=checkpoints))
         except ValueError as exc:
             console.print(f"[red]error:[/] --{exc}" if str(exc).startswith("checkpoints")
                           else f"[red]error:[/] {exc}")
             raise typer.Exit(2) from exc
+        except KeyboardInterrupt:
+            bars.stop()
+            console.print(f"interrupted: finished scenes are stored and partial files removed; "
+                          f"run the same command again to resume {story.story_id}.",
+                          soft_wrap=True)
+            raise typer.Exit(130) from None
     _print_table(result)
     if result.failed:
         raise typer.Exit(1)
@@ -162,22 +144,132 @@ def _shown(path: str) -> str:
 
 
 def _print_table(result: StoryRun) -> None:
-    table = Table(title=f"story {result.story_id}" + (" (resumed)" if result.resumed else ""))
-    for column in ("scene", "provider", "duration", "verdict"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("video / error", overflow="fold")
+    _out().print(closing_table(result))
+
+
+def closing_table(result: StoryRun) -> Table:
+    """Scene, provider, length, verdict and where the clip is; long ids and paths fold onto
+    more lines instead of being cut, so every character can still be copied."""
+    from video_agent.preflight import fallback_note
+
+    table = Table(title=f"story {result.story_id}" + (" (resumed)" if result.resumed else ""),
+                  show_lines=True)
+    table.add_column("scene", no_wrap=True)
+    table.add_column("provider", overflow="fold", min_width=20)
+    table.add_column("s", no_wrap=True, justify="right")
+    table.add_column("verdict", no_wrap=True)
+    table.add_column("video / error", overflow="fold", min_width=24)
     for key in result.scenes:
         video, error = result.videos.get(key), result.errors.get(key)
         if video is not None:
             meta = video.metadata
+            note = fallback_note(meta)
             table.add_row(key, f"{meta.get('provider')}:{meta.get('model')}",
-                          f"{meta.get('duration', 0):.2f} s",
+                          f"{meta.get('duration', 0):.2f}",
                           str((meta.get("quality") or {}).get("verdict", "")),
-                          _shown(video.path))
+                          escape(_shown(video.path))
+                          + (f"\n[yellow]{escape(note)}[/]" if note else ""))
         else:
             table.add_row(key, "", "", "[red]failed",
                           escape(f"{error.stage}: {error.message}") if error else "not run")
-    _out().print(table)
+    return table
+
+
+class SceneBars:
+    """One bar per scene over its weighted stages (:class:`video_agent.progress.SceneBar`):
+    stage, 0-100 %, elapsed and ETA; kept scenes show as done; a scene made by its fallback
+    prints a line saying what was asked for and why it was not used."""
+
+    def __init__(self, console: Console) -> None:
+        from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
+
+        self.console = console
+        self.progress = Progress(TextColumn("{task.description}"), BarColumn(bar_width=20),
+                                 TaskProgressColumn(), _clock_column(),
+                                 TextColumn("{task.fields[stage]}"), console=console)
+        self.tasks: dict[str, Any] = {}
+        self.bars: dict[str, Any] = {}
+        self.kept: set[str] = set()
+
+    def __enter__(self) -> SceneBars:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        self.progress.stop()
+
+    def _task(self, key: str) -> Any:
+        from video_agent.progress import SceneBar
+
+        if key not in self.tasks:
+            self.bars[key] = SceneBar()
+            self.tasks[key] = self.progress.add_task(f"scene {key}", total=1.0, stage="queued",
+                                                     bar=self.bars[key])
+        return self.tasks[key]
+
+    def on_event(self, event: Any) -> None:
+        from video_agent.preflight import fallback_note
+        from video_agent.progress import Planned, Progress, SceneDone, SceneFailed
+
+        if isinstance(event, Planned):
+            for key in event.kept:
+                self.kept.add(key)
+                task = self._task(key)
+                self.bars[key].done("kept")
+                self.progress.update(task, completed=1.0,
+                                     stage="kept (stored before)" if event.resumed else "kept")
+            for key in event.pending:
+                self._task(key)
+        elif isinstance(event, Progress):
+            task = self._task(event.scene)
+            bar = self.bars[event.scene]
+            value = bar.update(event.stage, event.progress, event.message)
+            label = event.stage.replace("_", " ")
+            self.progress.update(task, completed=value, stage=escape(
+                f"{label}: {event.message}"[:60] if event.message else label))
+        elif isinstance(event, SceneDone) and event.scene not in self.kept:
+            # (a resumed run replays the writes of the scenes it kept: they stay "kept")
+            task = self._task(event.scene)
+            self.bars[event.scene].done()
+            meta = getattr(event.video, "metadata", None) or {}
+            note = fallback_note(meta)
+            self.progress.update(task, completed=1.0,
+                                 stage="[yellow]stored (fallback)" if note else "[green]stored")
+            if note:
+                self.progress.console.print(f"scene {event.scene}: [yellow]{escape(note)}[/]",
+                                            soft_wrap=True)
+        elif isinstance(event, SceneFailed):
+            task = self._task(event.scene)
+            self.bars[event.scene].done("failed")
+            self.progress.update(task, stage="[red]failed")
+
+
+def _clock(seconds: float | None) -> str:
+    if seconds is None:
+        return "-:--"
+    minutes, secs = divmod(int(seconds + 0.5), 60)
+    return f"{minutes}:{secs:02d}"
+
+
+def _clock_column() -> Any:
+    from rich.progress import ProgressColumn
+    from rich.text import Text
+
+    class ClockColumn(ProgressColumn):
+        """Elapsed and estimated time left from the scene's own bar (ticks every refresh)."""
+
+        def render(self, task: Any) -> Text:
+            bar = task.fields.get("bar")
+            if bar is None or bar.started is None:
+                return Text("", style="progress.elapsed")
+            eta = bar.eta()
+            text = _clock(bar.elapsed()) + ("" if bar.finished else f" eta {_clock(eta)}")
+            return Text(text, style="progress.elapsed")
+
+    return ClockColumn()
 
 
 @app.command()

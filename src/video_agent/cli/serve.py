@@ -37,20 +37,19 @@ def serve(
     """Serve the API, live runs and the preview page (open http://HOST:PORT/)."""
     import uvicorn
 
-    from video_agent.adapters.providers.registry import resolve_provider
     from video_agent.context import VideoAgentContext
+    from video_agent.preflight import PreflightError, preflight
     from video_agent.serve import create_app
 
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
-    ctx = VideoAgentContext(output_dir=str(out), allow_private_urls=allow_private_urls)
-    for option, spec in (("--primary", primary), ("--fallback", fallback)):
-        try:
-            if spec.strip():
-                resolve_provider(spec, ctx)
-        except ValueError as exc:
-            typer.echo(f"error: {option}: {exc}", err=True)
-            raise typer.Exit(2) from exc
+    ctx = VideoAgentContext(output_dir=str(out), allow_private_urls=allow_private_urls,
+                            primary=primary, fallback=fallback)
+    try:
+        preflight(ctx)
+    except PreflightError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
     for root in images_root or []:
         if not root.is_dir():
             typer.echo(f"error: --images-root: {root} is not a folder", err=True)

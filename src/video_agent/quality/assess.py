@@ -176,6 +176,18 @@ def spec_reasons(info: ProbeInfo, settings: QualitySettings, target: tuple[int, 
     return reasons
 
 
+def frame_series(gray: np.ndarray, points: int = 120) -> dict[str, list[float]]:
+    """Per-frame brightness and motion, downsampled to at most ``points`` values each (motion
+    keeps each span's largest change, so a one-frame glitch survives the downsampling)."""
+    if gray.shape[0] == 0:
+        return {}
+    brightness = gray.reshape(gray.shape[0], -1).mean(axis=1)
+    change = np.concatenate([[0.0], m.frame_differences(gray)])
+    spans = np.array_split(np.arange(len(brightness)), min(points, len(brightness)))
+    return {"brightness": [round(float(brightness[i].mean()), 2) for i in spans],
+            "motion": [round(float(change[i].max()), 2) for i in spans]}
+
+
 def _repaired_name(path: Path, work_dir: Path) -> Path:
     digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:8]
     return work_dir / f"{path.stem}.repaired-{digest}.mp4"
@@ -225,6 +237,7 @@ def assess_clip(path: str | Path, source_image: str | Path | None, params: Video
     measure_started = time.perf_counter()
     values, content = measure(frames, source_gray, s, moving=params.motion.type != "static")
     values["measure_s"] = round(time.perf_counter() - measure_started, 3)
+    curves = frame_series(frames.gray)
     reasons += content
     if frames.error:
         reasons.insert(0, frames.error)
@@ -234,9 +247,11 @@ def assess_clip(path: str | Path, source_image: str | Path | None, params: Video
     plan = plan_repair(info, params.motion.duration, s, target_size)
     reasons += plan.refusals
     if reasons:
-        return report("fail", reasons=reasons, metrics=values, probe=info, path=str(path))
+        return report("fail", reasons=reasons, metrics=values, probe=info, path=str(path),
+                      series=curves)
     if not plan.needed:
-        return report("pass", metrics=values, probe=info, path=str(path))
+        return report("pass", metrics=values, probe=info, path=str(path),
+                      series=curves)
 
     work = Path(work_dir)
     destination = _repaired_name(path, work)
@@ -246,7 +261,7 @@ def assess_clip(path: str | Path, source_image: str | Path | None, params: Video
     except (QualityError, OSError, ValueError) as exc:
         reason = exc.reason if isinstance(exc, QualityError) else str(exc)
         return report("fail", reasons=[f"repair failed: {reason}"], metrics=values, probe=info,
-                      repairs=plan.steps, path=str(path))
+                      repairs=plan.steps, path=str(path), series=curves)
     except Exception as exc:  # PyAV raises many error types; the gate must not.
         return report("fail", reasons=[f"repair failed: {type(exc).__name__}: {exc}"],
                       metrics=values, probe=info, repairs=plan.steps, path=str(path))
@@ -257,6 +272,7 @@ def assess_clip(path: str | Path, source_image: str | Path | None, params: Video
     ]
     if still_wrong:
         return report("fail", reasons=[f"{r} after repair" for r in still_wrong], metrics=values,
-                      probe=fixed, original_probe=info, repairs=steps, path=str(path))
+                      probe=fixed, original_probe=info, repairs=steps, path=str(path),
+                      series=curves)
     return report("repaired", metrics=values, probe=fixed, original_probe=info, repairs=steps,
-                  path=str(destination))
+                  path=str(destination), series=curves)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,8 @@ from video_agent.adapters.storage import LocalStorage, SceneStorage, open_storag
 from video_agent.adapters.storage.local import check_story_id
 from video_agent.context import VideoAgentContext
 from video_agent.inputs import InputError, read_json
+from video_agent.preflight import PreflightError, fallback_note, preflight
+from video_agent.serve.panel import camera_path, quality_checks
 from video_agent.serve.runs import RunBusy, RunManager
 from video_agent.serve.stories import checkpointed_story, story_from_body
 from video_agent.status import story_status
@@ -92,6 +95,15 @@ async def _status(request: Request, story_id: str) -> dict[str, Any]:
         scene.pop("path", None)  # server paths stay on the server
         if scene.get("status") == "done":
             scene["video"] = f"/api/stories/{story_id}/scenes/{key}/video"
+        if run is not None and key in run.live:
+            scene["overall"] = run.live[key].get("overall")
+    counts: dict[str, int] = {}
+    for scene in info["scenes"].values():
+        counts[scene["status"]] = counts.get(scene["status"], 0) + 1
+    info["totals"] = {"scenes": len(info["scenes"]), **counts, "cost_usd": round(sum(
+        float(s.get("cost_usd") or 0) for s in info["scenes"].values()), 4),
+        "seconds": round(sum(float(s.get("duration") or 0)
+                             for s in info["scenes"].values()), 2)}
     return info
 
 
@@ -127,7 +139,109 @@ async def get_scene(request: Request) -> Response:
             "metadata": video.metadata if video else None}
     if body["metadata"]:
         body["metadata"] = {k: v for k, v in body["metadata"].items() if k != "version_path"}
+    body.update(await asyncio.to_thread(_panel, request, story_id, key, body["metadata"]))
+    if not body.get("scene_content"):
+        body["scene_content"] = (body["metadata"] or {}).get("scene_content")
     return JSONResponse(body, headers={"cache-control": "no-store"})
+
+
+def _panel(request: Request, story_id: str, key: str,
+           metadata: dict[str, Any] | None) -> dict[str, Any]:
+    """Quality checks, camera path, still and versions of a stored scene (read in a thread)."""
+    base = f"/api/stories/{story_id}/scenes/{key}"
+    if not metadata:
+        return {"checks": [], "camera": None, "still": None, "versions": []}
+    out: dict[str, Any] = {
+        "checks": quality_checks(metadata.get("quality") or {}),
+        "camera": camera_path(metadata),
+        "still": f"{base}/still" if _still_path(request, metadata) else None,
+        "cost_usd": metadata.get("cost_usd"),
+        "fallback": fallback_note(metadata),
+    }
+    versions = []
+    if not _settings(request).storage:
+        storage = LocalStorage(_settings(request).out)
+        for number in storage.versions(story_id, key):
+            meta_file = storage.scene_dir(story_id, key) / "versions" / f"v{number:04d}" / (
+                "metadata.json")
+            try:
+                meta = json.loads(meta_file.read_bytes()).get("metadata") or {}
+            except (OSError, ValueError):
+                continue
+            versions.append({"version": number, "provider": meta.get("provider"),
+                             "model": meta.get("model"), "cost_usd": meta.get("cost_usd"),
+                             "verdict": (meta.get("quality") or {}).get("verdict"),
+                             "stored_at": meta.get("stored_at"),
+                             "current": number == metadata.get("version"),
+                             "video": f"{base}/versions/{number}/video"})
+    out["versions"] = versions
+    return out
+
+
+def _still_path(request: Request, metadata: dict[str, Any]) -> Path | None:
+    """The scene's cached source still, if it is a file inside the output folder."""
+    raw = (metadata.get("image") or {}).get("path")
+    if not raw:
+        return None
+    root = Path(_settings(request).out).resolve()
+    path = Path(raw).resolve()
+    return path if root in path.parents and path.is_file() else None
+
+
+async def get_still(request: Request) -> Response:
+    story_id, key = _story_id(request), _scene(request)
+    video = await _storage(request).current(story_id, key)
+    path = await asyncio.to_thread(_still_path, request, video.metadata) if video else None
+    if path is None:
+        raise ApiError(404, f"story {story_id!r} scene {key} has no stored still")
+    return FileResponse(path, headers={"cache-control": "no-cache"})
+
+
+def _version(request: Request) -> int:
+    raw = request.path_params["version"]
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 6 or int(raw) < 1:
+        raise ApiError(404, f"no version {raw!r}")
+    return int(raw)
+
+
+def _version_file(request: Request) -> Path:
+    story_id, key, number = _story_id(request), _scene(request), _version(request)
+    path = (LocalStorage(_settings(request).out).scene_dir(story_id, key) / "versions"
+            / f"v{number:04d}" / "video.mp4")
+    if not path.is_file():
+        raise ApiError(404, f"story {story_id!r} scene {key} has no version {number}")
+    return path
+
+
+async def get_version_video(request: Request) -> Response:
+    if _settings(request).storage:
+        raise ApiError(404, "versions are served from the output folder only")
+    path = await asyncio.to_thread(_version_file, request)
+    return FileResponse(path, media_type="video/mp4", headers={"cache-control": "no-cache"})
+
+
+async def make_version_current(request: Request) -> Response:
+    story_id, key, number = _story_id(request), _scene(request), _version(request)
+    if _settings(request).storage:
+        raise ApiError(409, "choosing a version needs clips in the output folder")
+    if _manager(request).running(story_id):
+        raise ApiError(409, f"story {story_id!r} is running")
+    video = await asyncio.to_thread(
+        LocalStorage(_settings(request).out).make_current, story_id, key, number)
+    if video is None:
+        raise ApiError(404, f"story {story_id!r} scene {key} has no version {number}")
+    return JSONResponse({"story_id": story_id, "scene": key, "version": video.version})
+
+
+async def list_providers(request: Request) -> Response:
+    """The provider specs the start form offers, with the server's defaults."""
+    from video_agent.adapters.providers.fal.endpoints import all_endpoints
+
+    settings = _settings(request)
+    specs = ["local", "local:draft", *(f"fal:{e}" for e in all_endpoints())]
+    return JSONResponse({"providers": specs, "primary": settings.primary,
+                         "fallback": settings.fallback, "resolution": settings.resolution,
+                         "resolutions": ["1024x576", "1280x720", "1920x1080"]})
 
 
 def _scene_file(request: Request, name: str) -> Path:
@@ -209,20 +323,59 @@ async def _json_body(request: Request) -> Any:
         raise ApiError(400, str(exc), exc.field) from None
 
 
-def _context(request: Request, story: Story, only: list[str], force: list[str]) -> (
-        VideoAgentContext):
+def _context(request: Request, story: Story, only: list[str], force: list[str], **chosen: Any
+             ) -> VideoAgentContext:
     settings = _settings(request)
-    return VideoAgentContext(output_dir=str(settings.out), primary=settings.primary,
-                             fallback=settings.fallback, resolution=settings.resolution,
-                             only_scenes=only, force_scenes=force,
+    options = {"primary": settings.primary, "fallback": settings.fallback,
+               "resolution": settings.resolution, **chosen}
+    return VideoAgentContext(output_dir=str(settings.out), only_scenes=only, force_scenes=force,
                              storage=settings.storage,
                              image_roots=[str(root) for root in settings.images_roots],
-                             allow_private_urls=settings.allow_private_urls)
+                             allow_private_urls=settings.allow_private_urls, **options)
 
 
-def _start(request: Request, story: Story, only: list[str], force: list[str]) -> Response:
+async def _run_options(request: Request) -> dict[str, Any]:
+    """``primary``, ``fallback``, ``resolution`` and ``budget`` from the query string, checked
+    like the CLI's options (a provider that cannot work at all is refused here)."""
+    query = request.query_params
+    chosen: dict[str, Any] = {}
+    for name in ("primary", "fallback", "resolution"):
+        if name in query:
+            value = query[name].strip()
+            if len(value) > 200 or any(ord(c) < 32 for c in value):
+                raise ApiError(400, f"{name}: not a provider or size", name)
+            chosen[name] = value
+    if "budget" in query and query["budget"].strip():
+        try:
+            budget = float(query["budget"])
+        except ValueError:
+            raise ApiError(400, "budget: not a number of USD", "budget") from None
+        if not (math.isfinite(budget) and budget >= 0):
+            raise ApiError(400, "budget: an amount of USD, 0 or more", "budget")
+        chosen["budget_usd"] = budget
+    if not chosen:
+        return chosen
+    settings = _settings(request)
+    ctx = VideoAgentContext(output_dir=str(settings.out), **{
+        "primary": settings.primary, "fallback": settings.fallback,
+        "resolution": settings.resolution, **chosen})
     try:
-        run = _manager(request).start(story, _context(request, story, only, force))
+        ctx.size  # noqa: B018 - validates the resolution
+    except ValueError as exc:
+        raise ApiError(400, f"resolution: {exc}", "resolution") from None
+    try:
+        await asyncio.to_thread(preflight, ctx)
+    except PreflightError as exc:
+        field = str(exc).split(":", 1)[0].lstrip("-")
+        raise ApiError(400, str(exc).lstrip("-"), field) from None
+    return chosen
+
+
+def _start(request: Request, story: Story, only: list[str], force: list[str],
+           chosen: dict[str, Any] | None = None) -> Response:
+    try:
+        run = _manager(request).start(story, _context(request, story, only, force,
+                                                      **(chosen or {})))
     except RunBusy as exc:
         raise ApiError(409, str(exc)) from None
     sid = story.story_id
@@ -240,7 +393,8 @@ async def post_story(request: Request) -> Response:
     except StoryFileError as exc:
         raise ApiError(400, str(exc), exc.field or "body") from None
     force = request.query_params.get("force", "").lower() in ("1", "true", "yes")
-    return _start(request, story, [], list(story.scenes) if force else [])
+    chosen = await _run_options(request)
+    return _start(request, story, [], list(story.scenes) if force else [], chosen)
 
 
 async def rerun_scene(request: Request) -> Response:

@@ -19,7 +19,17 @@ from pydantic import BaseModel
 
 from video_agent.context import VideoAgentContext
 from video_agent.models import SceneVideo
-from video_agent.runner import Event, StoryRun, run_story
+from video_agent.preflight import fallback_note
+from video_agent.progress import (
+    Planned,
+    Progress,
+    RunEvent,
+    SceneBar,
+    SceneDone,
+    SceneFailed,
+    parse_event,
+)
+from video_agent.runner import StoryRun, run_story
 from video_agent.story import Story
 
 log = logging.getLogger("video_agent.serve")
@@ -32,17 +42,18 @@ class RunBusy(RuntimeError):
     """The story already has a run in progress."""
 
 
-def event_json(event: Event) -> dict[str, Any]:
+def event_json(event: Any) -> dict[str, Any]:
     """An engine event as plain JSON: errors dumped, a stored video reduced to its version (its
     server paths stay on the server)."""
-    out: dict[str, Any] = {}
-    for key, value in event.items():
-        if key == "video" and isinstance(value, SceneVideo):
-            out["version"] = value.version
-        elif isinstance(value, BaseModel):
-            out[key] = value.model_dump(mode="json")
-        else:
-            out[key] = value
+    model = parse_event(event)
+    out = model.model_dump(mode="json", exclude={"video"}, exclude_none=True)
+    if isinstance(model, SceneDone) and isinstance(model.video, SceneVideo):
+        out["version"] = model.video.version
+        meta = model.video.metadata
+        out.update(provider=meta.get("provider"), model=meta.get("model"),
+                   fallback=fallback_note(meta))
+    elif isinstance(model, SceneFailed) and isinstance(model.error, BaseModel):
+        out["error"] = model.error.model_dump(mode="json")
     return out
 
 
@@ -52,6 +63,7 @@ class LiveRun:
     scenes: list[str]
     started_at: float = field(default_factory=time.time)
     live: dict[str, dict[str, Any]] = field(default_factory=dict)
+    bars: dict[str, SceneBar] = field(default_factory=dict)
     task: asyncio.Task[Any] | None = None
     finished: bool = False
     error: str | None = None
@@ -96,9 +108,13 @@ class RunManager:
         return run
 
     async def _run(self, run: LiveRun, story: Story, ctx: VideoAgentContext) -> None:
-        def on_event(event: Event) -> None:
-            self._track(run, event)
-            self._publish(run.story_id, event_json(event))
+        def on_event(event: Any) -> None:
+            try:
+                model = parse_event(event)
+            except ValueError:
+                return
+            self._track(run, model)
+            self._publish(run.story_id, event_json(model))
 
         result: StoryRun | None = None
         try:
@@ -118,19 +134,26 @@ class RunManager:
             self._publish(run.story_id, summary)
 
     @staticmethod
-    def _track(run: LiveRun, event: Event) -> None:
-        kind, key = event.get("event"), str(event.get("scene", ""))
-        if kind == "planned":
-            for k in event.get("kept", []):
-                run.live[k] = {"state": "kept", "stage": None, "progress": 1.0, "message": ""}
-        elif kind == "progress" and key:
-            run.live[key] = {"state": "running", "stage": event.get("stage"),
-                             "progress": float(event.get("progress") or 0.0),
-                             "message": str(event.get("message") or "")}
-        elif kind in ("done", "failed") and key:
-            run.live[key] = {**run.live.get(key, {}), "state": kind,
-                             "progress": 1.0 if kind == "done" else
-                             run.live.get(key, {}).get("progress", 0.0)}
+    def _track(run: LiveRun, event: RunEvent) -> None:
+        """Keep each scene's live state; a progress event gets the scene's forward-only
+        ``overall`` here, so every subscriber sees the same bar."""
+        if isinstance(event, Planned):
+            for k in event.kept:
+                run.live[k] = {"state": "kept", "stage": None, "progress": 1.0,
+                               "overall": 1.0, "message": ""}
+        elif isinstance(event, Progress):
+            bar = run.bars.setdefault(event.scene, SceneBar())
+            event.overall = round(bar.update(event.stage, event.progress, event.message), 3)
+            run.live[event.scene] = {"state": "running", "stage": event.stage,
+                                     "progress": event.progress, "overall": event.overall,
+                                     "message": event.message, "elapsed": bar.elapsed(),
+                                     "eta": bar.eta()}
+        elif isinstance(event, SceneDone | SceneFailed):
+            live = run.live.get(event.scene, {})
+            done = isinstance(event, SceneDone)
+            run.live[event.scene] = {**live, "state": event.event,
+                                     "progress": 1.0 if done else live.get("progress", 0.0),
+                                     "overall": 1.0 if done else live.get("overall", 0.0)}
 
     def _publish(self, story_id: str, event: dict[str, Any]) -> None:
         payload = {"story_id": story_id, **event}

@@ -17,6 +17,7 @@ from video_agent.adapters.storage import SceneStorage, open_storage
 from video_agent.context import VideoAgentContext
 from video_agent.inputs import MAX_SCENE_NUMBER
 from video_agent.models import SceneContext, SceneError
+from video_agent.progress import Progress
 from video_agent.state import SceneState, scene_update
 
 log = logging.getLogger("video_agent")
@@ -57,7 +58,8 @@ def scene_key_of(state: SceneState) -> str:
 
 
 class Reporter:
-    """Sends progress events to LangGraph's ``custom`` stream; safe to call from any thread."""
+    """Sends :class:`~video_agent.progress.Progress` events (as dicts) to LangGraph's ``custom``
+    stream; safe to call from any thread."""
 
     def __init__(self, runtime: Runtime[VideoAgentContext] | None, story_id: str, scene: str,
                  stage: str) -> None:
@@ -66,9 +68,9 @@ class Reporter:
         self.story_id, self.scene, self.stage = story_id, scene, stage
 
     def __call__(self, fraction: float, message: str = "") -> None:
-        event = {"event": "progress", "story_id": self.story_id, "scene": self.scene,
-                 "stage": self.stage, "progress": round(max(0.0, min(1.0, fraction)), 3),
-                 "message": message}
+        event = Progress(story_id=self.story_id, scene=self.scene, stage=self.stage,
+                         progress=round(max(0.0, min(1.0, fraction)), 3),
+                         message=message).model_dump(exclude_none=True)
         if self._write is None:
             return
         try:

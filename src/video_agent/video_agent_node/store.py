@@ -67,6 +67,7 @@ def build_metadata(state: SceneState) -> dict[str, Any]:
             "reasons": quality.reasons,
             "metrics": quality.metrics,
             "repairs": quality.repairs,
+            "series": quality.series,
             "thresholds": thresholds_for(params).model_dump(),
             "probe": probe.model_dump(),
             "original_probe": quality.original_probe.model_dump()

@@ -255,6 +255,18 @@ class LocalStorage:
         found = [p.name.removeprefix("scene_") for p in story.glob("scene_*") if p.is_dir()]
         return sorted((s for s in found if s.isdigit()), key=int)
 
+    def make_current(self, story_id: str, scene: str | int, version: int) -> SceneVideo | None:
+        """Publish stored ``version`` as the scene's current clip again; None if it is not a
+        whole version of that scene."""
+        scene_dir = self.scene_dir(story_id, scene)
+        version_dir = scene_dir / "versions" / f"v{version:04d}"
+        with _scene_lock(self.root / ".state" / "locks" / f"{story_id}.scene_{int(scene)}.lock"):
+            if not ((version_dir / "video.mp4").is_file()
+                    and (version_dir / "metadata.json").is_file()):
+                return None
+            self._publish(version_dir, scene_dir)
+        return self.current(story_id, scene)
+
     def versions(self, story_id: str, scene: str | int) -> list[int]:
         return sorted(self._version_numbers(self.scene_dir(story_id, scene) / "versions"))
 
