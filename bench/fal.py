@@ -33,15 +33,12 @@ from video_agent.adapters.providers.fal.provider import FalProvider
 from video_agent.fakefal import FakeFalServer
 from video_agent.fakefal.testing import fal_client_pointed_at
 from video_agent.models import GenerationRequest, QualityReport
-from video_agent.quality import QualitySettings
+from video_agent.quality import QualitySettings, assess_clip
 
-try:  # the gate's worker pool, where the code has one
-    from video_agent.quality.workers import run_gate
+try:  # the CPU pool the assess_quality node runs the gate in
+    from video_agent.cpu_pool import run_cpu
 except ImportError:  # older code: a thread of the default executor per clip
-    from video_agent.quality import assess_clip
-
-    async def run_gate(*args: object, **kwargs: object) -> QualityReport:  # type: ignore[misc]
-        return await asyncio.to_thread(assess_clip, *args, **kwargs)  # type: ignore[arg-type]
+    run_cpu = asyncio.to_thread  # type: ignore[assignment]
 
 ON_SPEC = {"width": 1024, "height": 576, "fps": 24, "audio": False}
 
@@ -56,8 +53,8 @@ def rss_mb() -> float:
 
 
 async def gate(request: GenerationRequest, clip: str, work: Path) -> QualityReport:
-    return await run_gate(clip, request.image.path, request.params, settings=QualitySettings(),
-                          work_dir=work, target_size=(1024, 576))
+    return await run_cpu(assess_clip, clip, request.image.path, request.params,
+                         settings=QualitySettings(), work_dir=work, target_size=(1024, 576))
 
 
 async def one_run(work: Path, endpoint_id: str, scenes: int, limit: int,
