@@ -20,6 +20,7 @@ from pathlib import Path
 import av
 import cv2
 import numpy as np
+from av.video.reformatter import VideoReformatter
 
 from video_agent import faultpoints
 from video_agent.adapters.render.encode import ClipEncoder, EncodeSettings, pack_i420, rgb_to_i420
@@ -32,12 +33,17 @@ from video_agent.quality.repair import (
 )
 from video_agent.quality.settings import QualitySettings
 
-REPAIR_PRESET = "veryfast"
-"""x264 preset of repairs, chosen with ``bench/repair.py`` (quality per CPU second)."""
+REPAIR_PRESET = "superfast"
+"""x264 preset of repairs, chosen with ``bench/repair.py``: at 3.5 Mbps it keeps nearly all of
+``veryfast``'s quality (luma PSNR 40.9 vs 41.0 dB) for three quarters of its CPU; ``ultrafast``
+is cheaper still but writes Constrained Baseline, not the High profile the spec asks for."""
+SCALE = "BICUBIC"
+"""swscale filter of a plain scale (every 16:9 provider size), chosen with ``bench/repair.py``:
+0.5 dB above ``AREA`` after encoding, for the same CPU."""
 SHRINK = cv2.INTER_AREA
-"""Scaler for shrinking (every provider size above the target), chosen with ``bench/repair.py``."""
+"""OpenCV filter shrinking a cropped or padded picture."""
 ENLARGE = cv2.INTER_CUBIC
-"""Scaler for enlarging a clip smaller than the target."""
+"""OpenCV filter enlarging a cropped or padded picture (Wan, LTX: smaller than the target)."""
 
 
 @dataclass
@@ -55,17 +61,26 @@ def _even(value: int) -> int:
 
 
 class _PlaneScaler:
-    """Crop, scale and pad one decoded frame to the target size, plane by plane (I420)."""
+    """Crop, scale and pad one decoded frame to the target size as a yuv420p frame.
+
+    A plain scale is one swscale call in YUV (``SCALE``); a crop or pad works on the Y, Cb and
+    Cr planes with OpenCV. Neither goes through RGB.
+    """
 
     def __init__(self, geometry: Geometry | None, target: tuple[int, int]) -> None:
         self.geometry = geometry
         self.target = target
+        self._reformatter = VideoReformatter()
 
-    def __call__(self, frame: av.VideoFrame) -> np.ndarray:
+    def __call__(self, frame: av.VideoFrame) -> av.VideoFrame:
         tw, th = self.target
+        g = self.geometry
+        if g is None or (g.crop is None and g.scaled == self.target):
+            return self._reformatter.reformat(frame, width=tw, height=th, format="yuv420p",
+                                              interpolation=SCALE)
         if frame.width % 2 or frame.height % 2:  # odd sizes: no clean chroma planes
-            rgb = _frame_to_target(frame.to_ndarray(format="rgb24"), self.geometry, self.target)
-            return rgb_to_i420(rgb)
+            rgb = _frame_to_target(frame.to_ndarray(format="rgb24"), g, self.target)
+            return av.VideoFrame.from_ndarray(rgb_to_i420(rgb), format="yuv420p")
         block = frame.to_ndarray(format="yuv420p")
         h, w = frame.height, frame.width
         quarter = (h // 2) * (w // 2)
@@ -73,9 +88,6 @@ class _PlaneScaler:
         y = block[:h]
         u = flat[:quarter].reshape(h // 2, w // 2)
         v = flat[quarter:].reshape(h // 2, w // 2)
-        g = self.geometry
-        if g is None:
-            return block
         if g.crop is not None:
             x0, y0, cw, ch = (_even(value) for value in g.crop)
             y = y[y0:y0 + ch, x0:x0 + cw]
@@ -87,25 +99,24 @@ class _PlaneScaler:
             y = cv2.resize(y, (sw, sh), interpolation=how)
             u = cv2.resize(u, (sw // 2, sh // 2), interpolation=how)
             v = cv2.resize(v, (sw // 2, sh // 2), interpolation=how)
-        if (sw, sh) != (tw, th):
-            left, top = _even(g.pad[0]), _even(g.pad[1])
-            big_y = np.full((th, tw), 16, np.uint8)
-            big_c = np.full((th // 2, tw // 2, 2), 128, np.uint8)
-            big_y[top:top + sh, left:left + sw] = y
-            big_c[top // 2:(top + sh) // 2, left // 2:(left + sw) // 2, 0] = u
-            big_c[top // 2:(top + sh) // 2, left // 2:(left + sw) // 2, 1] = v
-            return pack_i420(big_y, big_c)
-        return pack_i420(np.ascontiguousarray(y), np.dstack([u, v]))
+        left, top = _even(g.pad[0]), _even(g.pad[1])
+        big_y = np.full((th, tw), 16, np.uint8)
+        big_c = np.full((th // 2, tw // 2, 2), 128, np.uint8)
+        big_y[top:top + sh, left:left + sw] = y
+        big_c[top // 2:(top + sh) // 2, left // 2:(left + sw) // 2, 0] = u
+        big_c[top // 2:(top + sh) // 2, left // 2:(left + sw) // 2, 1] = v
+        return av.VideoFrame.from_ndarray(pack_i420(big_y, big_c), format="yuv420p")
 
 
 class _Resampler:
     """Places source frames on the target's frame grid: each output tick shows the source frame
-    nearest in (retimed) time; the last frame is held up to ``out_frames``."""
+    nearest in (retimed) time; the last frame is held up to ``out_frames``. A source frame is
+    scaled only if some tick shows it (30 -> 24 fps skips a fifth of them)."""
 
-    def __init__(self, plan: RepairPlan, encoder: ClipEncoder) -> None:
-        self.plan, self.encoder = plan, encoder
+    def __init__(self, plan: RepairPlan, encoder: ClipEncoder, scaler: _PlaneScaler) -> None:
+        self.plan, self.encoder, self.scaler = plan, encoder, scaler
         self.emitted = 0
-        self.held: np.ndarray | None = None
+        self.held: av.VideoFrame | None = None
         self.held_time = 0.0
 
     @property
@@ -114,17 +125,22 @@ class _Resampler:
 
     def _emit(self, until: float | None) -> None:
         plan = self.plan
+        scaled: av.VideoFrame | None = None
         while self.emitted < plan.out_frames and (
                 until is None or self.emitted / plan.fps / plan.speed < until):
-            self.encoder.write(self.held)  # type: ignore[arg-type]
+            if scaled is None:
+                scaled = self.scaler(self.held)  # type: ignore[arg-type]
+            else:  # the same picture again: a fresh frame object for the next tick
+                scaled = av.VideoFrame.from_ndarray(scaled.to_ndarray(), format="yuv420p")
+            self.encoder.write_frame(scaled)
             self.emitted += 1
             if self.emitted == plan.out_frames // 2:
                 faultpoints.hit("repair_mid_encode")
 
-    def add(self, i420: np.ndarray, t: float) -> None:
+    def add(self, frame: av.VideoFrame, t: float) -> None:
         if self.held is not None:
             self._emit((self.held_time + t) / 2)
-        self.held, self.held_time = i420, t
+        self.held, self.held_time = frame, t
 
     def finish(self) -> None:
         if self.held is not None:
@@ -162,13 +178,13 @@ def one_pass(src: str | Path, plan: RepairPlan | None, settings: QualitySettings
             if write and plan.encode:  # type: ignore[union-attr]
                 encoder = ClipEncoder(partial, plan.target_size,  # type: ignore[arg-type, union-attr]
                                       repair_settings(settings, plan))  # type: ignore[arg-type]
-                resampler = _Resampler(plan, encoder)  # type: ignore[arg-type]
+                resampler = _Resampler(plan, encoder,  # type: ignore[arg-type]
+                                       _PlaneScaler(plan.geometry,  # type: ignore[union-attr]
+                                                    plan.target_size))  # type: ignore[union-attr]
             elif write:
                 copy = av.open(str(partial), "w", format="mp4",
                                options={"movflags": "+faststart"})
                 copy_stream = copy.add_stream_from_template(stream)
-            scaler = _PlaneScaler(plan.geometry if plan else None,
-                                  plan.target_size if plan else (0, 0))
             start: float | None = None
             try:
                 for packet in inp.demux(stream):
@@ -182,7 +198,7 @@ def one_pass(src: str | Path, plan: RepairPlan | None, settings: QualitySettings
                         if resampler.held is None and plan.geometry is not None \
                                 and plan.geometry.crop is not None:  # type: ignore[union-attr]
                             _centre_crop_on_faces(plan, frame.to_ndarray(format="rgb24"))  # type: ignore[arg-type]
-                        resampler.add(scaler(frame), t - start)
+                        resampler.add(frame, t - start)
             except (av.error.FFmpegError, ValueError) as exc:
                 error = f"decoding stopped after {collector.count} frames: {exc}"
             if error is None and resampler is not None:
