@@ -7,8 +7,8 @@ repaired when needed, exactly as the ``assess_quality`` node does.
 
     .venv/bin/python bench/fal.py [--scenes 50 --limit 4 --latency 2] [--cases real,on_spec]
 
-Printed per case: makespan / ceil(N/C)*L, CPU seconds per scene of this process (the whole run
-divided by N: polling, downloads and the gate; the fake renders each shape once, cached), the
+The fake server runs in a child process. Printed per case: makespan / ceil(N/C)*L, CPU seconds
+per scene of this process (the whole run divided by N: submits, polls, downloads and the gate), the
 gate's own CPU per clip (one downloaded clip judged 3 times in a row, median: download
 excluded), peak RSS of the process, and submissions (must be N).
 """
@@ -17,13 +17,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import math
+import multiprocessing
 import resource
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
+from multiprocessing.connection import Connection
 from pathlib import Path
+from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
@@ -41,6 +46,39 @@ except ImportError:  # older code: a thread of the default executor per clip
     run_cpu = asyncio.to_thread  # type: ignore[assignment]
 
 ON_SPEC = {"width": 1024, "height": 576, "fps": 24, "audio": False}
+
+
+def _serve(conn: Connection, cert_dir: str, scenario: dict[str, object]) -> None:
+    """The fake fal server in a child process, so this process measures only its own work."""
+    with FakeFalServer(cert_dir=Path(cert_dir)) as server:
+        server.call(lambda: server.fake.set_scenario("*", **scenario))
+        conn.send((server.port, str(server.bundle_file)))
+        conn.recv()
+        conn.send(sum(server.fake.submits.values()))
+        conn.recv()
+
+
+@contextlib.contextmanager
+def fake_in_child(cert_dir: Path, **scenario: object
+                  ) -> Iterator[tuple[SimpleNamespace, Callable[[], int]]]:
+    """``(server, counts)``: what ``fal_client_pointed_at`` needs, and the submission count."""
+    ours, theirs = multiprocessing.Pipe()
+    child = multiprocessing.get_context("spawn").Process(
+        target=_serve, args=(theirs, str(cert_dir), scenario), daemon=True)
+    child.start()
+    try:
+        port, bundle = ours.recv()
+        server = SimpleNamespace(url=f"https://127.0.0.1:{port}", bundle_file=Path(bundle))
+
+        def counts() -> int:
+            ours.send("counts")
+            return int(ours.recv())
+
+        yield server, counts
+    finally:
+        with contextlib.suppress(OSError, BrokenPipeError):
+            ours.send("stop")
+        child.join(10)
 
 
 def cpu_s() -> float:
@@ -108,16 +146,16 @@ def main() -> None:
     ideal = math.ceil(opts.scenes / opts.limit) * opts.latency
     rows = []
     for case in opts.cases.split(","):
-        with tempfile.TemporaryDirectory() as tmp, FakeFalServer() as server, \
-                fal_client_pointed_at(server, fal_home=f"{tmp}/fal_home"):
-            overrides = ON_SPEC if case == "on_spec" else shape
-            server.call(lambda o=overrides: server.fake.set_scenario(
-                "*", latency_s=opts.latency, concurrency=opts.limit, **o))
+        overrides = ON_SPEC if case == "on_spec" else shape
+        with tempfile.TemporaryDirectory() as tmp, fake_in_child(
+                Path(tmp) / "certs", latency_s=opts.latency, concurrency=opts.limit,
+                **overrides) as (server, counts), \
+                fal_client_pointed_at(server, fal_home=f"{tmp}/fal_home"):  # type: ignore[arg-type]
             cpu_before = cpu_s()
             span, reports, clips = asyncio.run(one_run(Path(tmp), opts.endpoint, opts.scenes,
                                                        opts.limit, case))
             cpu_run = cpu_s() - cpu_before
-            submits = sum(server.fake.submits.values())
+            submits = counts()
             verdicts = statistics.multimode(r.verdict for r in reports)
             per_clip = gate_cpu(clips[0], Path(tmp))
             source = reports[0].original_probe or reports[0].probe
