@@ -218,15 +218,16 @@ def assess_clip(path: str | Path, source_image: str | Path | None, params: Video
     repairing = plan.needed and not plan.refusals
     if repairing:
         destination.parent.mkdir(parents=True, exist_ok=True)
+    what = "repair failed" if repairing else "decoding failed"
     try:  # one decode: analysis frames, and the repair written as they stream by
         done = one_pass(path, plan if repairing else None, s, partial if repairing else None)
     except (QualityError, OSError, ValueError) as exc:
         reason = exc.reason if isinstance(exc, QualityError) else str(exc)
-        return report("fail", reasons=[f"repair failed: {reason}"], probe=info,
+        return report("fail", reasons=[f"{what}: {reason}"], probe=info,
                       repairs=plan.steps, path=str(path))
     except Exception as exc:  # PyAV raises many error types; the gate must not.
         partial.unlink(missing_ok=True)
-        return report("fail", reasons=[f"repair failed: {type(exc).__name__}: {exc}"],
+        return report("fail", reasons=[f"{what}: {type(exc).__name__}: {exc}"],
                       probe=info, repairs=plan.steps, path=str(path))
     frames = done.frames
     if frames.count == 0:
