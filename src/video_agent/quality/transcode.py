@@ -39,7 +39,7 @@ REPAIR_PRESET = "superfast"
 is cheaper still but writes Constrained Baseline, not the High profile the spec asks for."""
 SCALE = "BICUBIC"
 """swscale filter of a plain scale (every 16:9 provider size), chosen with ``bench/repair.py``:
-0.5 dB above ``AREA`` after encoding, for the same CPU."""
+0.5 dB above ``AREA`` after encoding, for about the same CPU."""
 SHRINK = cv2.INTER_AREA
 """OpenCV filter shrinking a cropped or padded picture."""
 ENLARGE = cv2.INTER_CUBIC
