@@ -74,19 +74,19 @@ def still(tmp_path: Path):
     return make_still(tmp_path / "still.png")
 
 
-@pytest.mark.parametrize(("endpoint", "size", "fps", "seconds"), [
-    (DEFAULT_PRIMARY, (1280, 720), 24, 5.0),
-    (DEFAULT_FALLBACK, (1280, 720), 24, 5.0),
+@pytest.mark.parametrize(("endpoint", "size", "fps", "seconds", "tracks"), [
+    (DEFAULT_PRIMARY, (1280, 720), 30, 5.0, 1),  # Kling 2.1: 30 fps with an AAC track
+    (DEFAULT_FALLBACK, (1280, 720), 24, 5.0, 0),
 ])
 def test_happy_path_primary_and_fallback_endpoints(fake_fal, still, tmp_path: Path,
-                                                   endpoint, size, fps, seconds) -> None:
+                                                   endpoint, size, fps, seconds, tracks) -> None:
     set_scenario(fake_fal, queue_s=0.3, latency_s=0.4)
     events = Events()
     prov = make_fal_provider(endpoint, state_dir=tmp_path / ".state", timeout_s=30,
                              budget_usd=None)
     result = asyncio.run(prov.generate(make_request(still, tmp_path / "temp"), events))
     width, height, got_fps, got_seconds, audio = probe(result.path)
-    assert (width, height) == size and got_fps == fps and audio == 0
+    assert (width, height) == size and got_fps == fps and audio == tracks
     assert got_seconds == pytest.approx(seconds, abs=0.05)
     assert result.provider == "fal" and result.model == endpoint and result.request_id
     assert result.cost > 0 and result.details["image_upload"] == "uploaded"

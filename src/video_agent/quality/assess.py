@@ -15,10 +15,11 @@ import numpy as np
 
 from video_agent.models import ProbeInfo, QualityReport, VideoParams
 from video_agent.quality import metrics as m
-from video_agent.quality.frames import AnalysisFrames, decode_for_analysis
+from video_agent.quality.frames import AnalysisFrames
 from video_agent.quality.probe import probe
-from video_agent.quality.repair import apply_repair, plan_repair
+from video_agent.quality.repair import plan_repair
 from video_agent.quality.settings import QualityError, QualitySettings
+from video_agent.quality.transcode import one_pass
 
 
 def read_gray(path: str | Path) -> np.ndarray:
@@ -223,7 +224,24 @@ def assess_clip(path: str | Path, source_image: str | Path | None, params: Video
     except QualityError as exc:
         return report("fail", reasons=[exc.reason], path=str(path))
 
-    frames = decode_for_analysis(path, s.analysis_width)
+    plan = plan_repair(info, params.motion.duration, s, target_size)
+    destination = _repaired_name(path, Path(work_dir))
+    partial = destination.with_name(destination.name + ".partial")
+    repairing = plan.needed and not plan.refusals
+    if repairing:
+        destination.parent.mkdir(parents=True, exist_ok=True)
+    what = "repair failed" if repairing else "decoding failed"
+    try:  # one decode: analysis frames, and the repair written as they stream by
+        done = one_pass(path, plan if repairing else None, s, partial if repairing else None)
+    except (QualityError, OSError, ValueError) as exc:
+        reason = exc.reason if isinstance(exc, QualityError) else str(exc)
+        return report("fail", reasons=[f"{what}: {reason}"], probe=info,
+                      repairs=plan.steps, path=str(path))
+    except Exception as exc:  # PyAV raises many error types; the gate must not.
+        partial.unlink(missing_ok=True)
+        return report("fail", reasons=[f"{what}: {type(exc).__name__}: {exc}"],
+                      probe=info, repairs=plan.steps, path=str(path))
+    frames = done.frames
     if frames.count == 0:
         return report("fail", reasons=[frames.error or "no frame decoded"], probe=info,
                       path=str(path))
@@ -244,27 +262,28 @@ def assess_clip(path: str | Path, source_image: str | Path | None, params: Video
     elif info.frame_count and abs(frames.count - info.frame_count) > 1:
         reasons.insert(0, f"decoded {frames.count} of {info.frame_count} frames")
 
-    plan = plan_repair(info, params.motion.duration, s, target_size)
     reasons += plan.refusals
     if reasons:
+        partial.unlink(missing_ok=True)
         return report("fail", reasons=reasons, metrics=values, probe=info, path=str(path),
                       series=curves)
     if not plan.needed:
         return report("pass", metrics=values, probe=info, path=str(path),
                       series=curves)
 
-    work = Path(work_dir)
-    destination = _repaired_name(path, work)
-    try:
-        apply_repair(path, destination, plan, s)
+    try:  # the pass knows what it wrote; one probe confirms the container agrees
+        partial.replace(destination)
         fixed = probe(destination)
-    except (QualityError, OSError, ValueError) as exc:
+    except (QualityError, OSError) as exc:
+        partial.unlink(missing_ok=True)
         reason = exc.reason if isinstance(exc, QualityError) else str(exc)
         return report("fail", reasons=[f"repair failed: {reason}"], metrics=values, probe=info,
                       repairs=plan.steps, path=str(path), series=curves)
-    except Exception as exc:  # PyAV raises many error types; the gate must not.
-        return report("fail", reasons=[f"repair failed: {type(exc).__name__}: {exc}"],
-                      metrics=values, probe=info, repairs=plan.steps, path=str(path))
+    if plan.encode and fixed.frame_count != done.frames_written:
+        return report("fail", reasons=[f"repair wrote {done.frames_written} frames, the file "
+                                       f"holds {fixed.frame_count}"], metrics=values,
+                      probe=fixed, original_probe=info, repairs=plan.steps, path=str(path),
+                      series=curves)
     still_wrong = spec_reasons(fixed, s, target_size)
     steps = [
         f"bitrate {info.bitrate / 1e6:.1f} -> {fixed.bitrate / 1e6:.1f} Mbps"

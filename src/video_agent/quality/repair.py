@@ -11,14 +11,11 @@ and codec contexts; the face search that centres a crop borrows its classifier f
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from fractions import Fraction
 from pathlib import Path
 
-import av
 import cv2
 import numpy as np
 
-from video_agent import faultpoints
 from video_agent.cascades import FRONTAL_FACE, borrowed
 from video_agent.models import ProbeInfo
 from video_agent.quality.settings import QualitySettings
@@ -210,76 +207,20 @@ def _centre_crop_on_faces(plan: RepairPlan, first: np.ndarray) -> None:
     plan.steps = [s.replace("centred)", "centred on faces)") for s in plan.steps]
 
 
-def _remux(src: Path, dst: Path) -> None:
-    with av.open(str(src)) as inp, av.open(str(dst), "w", format="mp4",
-                                           options={"movflags": "+faststart"}) as out:
-        in_stream = inp.streams.video[0]
-        out_stream = out.add_stream_from_template(in_stream)
-        for packet in inp.demux(in_stream):
-            if packet.dts is None:
-                continue
-            packet.stream = out_stream
-            out.mux(packet)
-
-
-def _encode(src: Path, dst: Path, plan: RepairPlan, settings: QualitySettings) -> None:
-    kbps = f"{settings.repair_bitrate // 1000}k"
-    with av.open(str(src)) as inp, av.open(str(dst), "w", format="mp4",
-                                           options={"movflags": "+faststart"}) as out:
-        in_stream = inp.streams.video[0]
-        in_stream.thread_type = "AUTO"
-        time_base = float(in_stream.time_base or 0) or 1 / 90000
-        stream = out.add_stream("libx264", rate=plan.fps)
-        stream.width, stream.height = plan.target_size
-        stream.pix_fmt = "yuv420p"
-        stream.bit_rate = settings.repair_bitrate
-        stream.options = {"preset": "veryfast", "maxrate": kbps, "minrate": kbps, "bufsize": kbps,
-                          "x264-params": "nal-hrd=cbr:force-cfr=1"}
-        step = Fraction(1, plan.fps)
-        emitted = 0
-        held: np.ndarray | None = None
-        held_time = 0.0
-        start: float | None = None
-
-        def emit(img: np.ndarray, until: float | None) -> None:
-            nonlocal emitted
-            while emitted < plan.out_frames and (
-                until is None or emitted / plan.fps / plan.speed < until
-            ):
-                frame = av.VideoFrame.from_ndarray(img, format="rgb24")
-                frame.pts = emitted
-                frame.time_base = step
-                out.mux(stream.encode(frame))
-                emitted += 1
-                if emitted == plan.out_frames // 2:
-                    faultpoints.hit("repair_mid_encode")
-
-        for frame in inp.decode(in_stream):
-            t = (frame.pts or 0) * time_base
-            start = t if start is None else start
-            t -= start
-            rgb = frame.to_ndarray(format="rgb24")
-            if held is None:
-                _centre_crop_on_faces(plan, rgb)
-            else:
-                emit(held, (held_time + t) / 2)
-            if emitted >= plan.out_frames:
-                break
-            held, held_time = _frame_to_target(rgb, plan.geometry, plan.target_size), t
-        if held is not None:
-            emit(held, None)
-        out.mux(stream.encode())
-
-
 def apply_repair(src: str | Path, dst: str | Path, plan: RepairPlan,
                  settings: QualitySettings) -> Path:
-    """Write the repaired clip to ``dst`` (H.264 yuv420p, no audio, moov first)."""
+    """Write the repaired clip to ``dst`` (H.264 yuv420p, no audio, moov first).
+
+    The gate itself repairs during its analysis pass (``transcode.one_pass``); this is the same
+    pass for a caller that only wants the file.
+    """
+    from video_agent.quality.transcode import one_pass  # the pass builds on this module
+
     src, dst = Path(src), Path(dst)
     dst.parent.mkdir(parents=True, exist_ok=True)
     partial = dst.with_name(dst.name + ".partial")
-    if plan.encode:
-        _encode(src, partial, plan, settings)
-    else:
-        _remux(src, partial)
+    result = one_pass(src, plan, settings, partial)
+    if result.written is None:
+        raise ValueError(f"{src}: {result.frames.error or 'nothing to repair'}")
     partial.replace(dst)
     return dst

@@ -1,5 +1,5 @@
 """``assess_quality``: probe, repair and judge the candidate clip against the spec and the
-source still (in a worker thread: decoding is CPU work)."""
+source still (in the CPU pool: decoding and encoding are CPU work)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from langgraph.runtime import Runtime
 
 from video_agent import faultpoints, telemetry
 from video_agent.context import VideoAgentContext
+from video_agent.cpu_pool import run_cpu
 from video_agent.models import Attempt, SceneError, VideoParams
 from video_agent.quality import QualitySettings, assess_clip
 from video_agent.reasoning import thresholds_for
@@ -55,7 +56,7 @@ async def assess_quality(state: SceneState, runtime: Runtime[VideoAgentContext])
     work_dir = await storage_of(ctx).work_dir(state.get("work_dir"),
                                               work_prefix(state.get("story_id", ""), scene.key))
     settings, target = gate_for(state.get("plan") or state["params"], ctx)
-    quality = await asyncio.to_thread(
+    quality = await run_cpu(  # the bounded CPU pool: never more passes at once than cores
         assess_clip, candidate.path, state["image"].path,
         state.get("fitted") or state["params"],
         settings=settings, work_dir=Path(work_dir), target_size=target)

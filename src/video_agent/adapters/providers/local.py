@@ -10,6 +10,7 @@ from typing import get_args
 
 from video_agent.adapters.providers.base import Progress, ProviderError
 from video_agent.adapters.render.pipeline import PRESETS, RenderError, check_size, render_clip
+from video_agent.cpu_pool import run_cpu
 from video_agent.models import (
     GenerationRequest,
     GenerationResult,
@@ -48,14 +49,15 @@ class LocalRenderer:
     async def generate(self, request: GenerationRequest, progress: Progress) -> GenerationResult:
         """Render the request's still with its planned motion under ``request.work_dir``.
 
-        The render runs in a worker thread; ``progress`` is called from that thread.
+        The render runs in the CPU pool (``video_agent.cpu_pool``); ``progress`` is called
+        from its thread.
         """
         params = request.params
         name = f"local-{self.preset}-scene{request.scene}-{uuid.uuid4().hex[:8]}.mp4"
         out = Path(request.work_dir) / name
         cancel = threading.Event()
         try:
-            report = await asyncio.to_thread(
+            report = await run_cpu(
                 render_clip, request.image.path, out, params.motion,
                 motion_scale=params.generation.motion_scale, size=self.size,
                 fps=self.capabilities.fps[0], preset=self.preset, progress=progress,

@@ -115,7 +115,10 @@ class ClipEncoder:
         self._stream = stream
 
     def write(self, i420: np.ndarray) -> None:
-        frame = av.VideoFrame.from_ndarray(i420, format="yuv420p")
+        self.write_frame(av.VideoFrame.from_ndarray(i420, format="yuv420p"))
+
+    def write_frame(self, frame: av.VideoFrame) -> None:
+        """Encode a yuv420p frame of the clip's size (BT.709 limited range) as the next tick."""
         frame.pts = self.frames
         frame.time_base = Fraction(1, self.settings.fps)
         frame.color_range = AVCOL_RANGE_MPEG

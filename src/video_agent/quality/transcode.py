@@ -1,0 +1,241 @@
+"""One pass from a provider's clip to a spec-true clip: decode once, collect the analysis frames
+the gate measures, and in the same pass write the repair the plan asks for.
+
+- No repair needed: the clip is decoded for analysis only.
+- Container-only repair (audio, moov): the video packets are copied as they are demuxed.
+- Encoding repair: every decoded frame is cropped/scaled/padded on its Y, Cb and Cr planes (no
+  RGB round trip), resampled to the target rate and encoded by ``ClipEncoder`` (High profile,
+  BT.709 limited range, constant-rate HRD at ``repair_bitrate``, moov first).
+
+Thread safety: every call opens its own containers, codec contexts and scalers; run any number of
+calls at once from different threads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+from av.video.reformatter import VideoReformatter
+
+from video_agent import faultpoints
+from video_agent.adapters.render.encode import ClipEncoder, EncodeSettings, pack_i420, rgb_to_i420
+from video_agent.quality.frames import AnalysisCollector, AnalysisFrames
+from video_agent.quality.repair import (
+    Geometry,
+    RepairPlan,
+    _centre_crop_on_faces,
+    _frame_to_target,
+)
+from video_agent.quality.settings import QualitySettings
+
+REPAIR_PRESET = "superfast"
+"""x264 preset of repairs, chosen with ``bench/repair.py``: at 3.5 Mbps it keeps nearly all of
+``veryfast``'s quality (luma PSNR 40.9 vs 41.0 dB) for three quarters of its CPU; ``ultrafast``
+is cheaper still but writes Constrained Baseline, not the High profile the spec asks for."""
+SCALE = "BICUBIC"
+"""swscale filter of a plain scale (every 16:9 provider size), chosen with ``bench/repair.py``:
+0.5 dB above ``AREA`` after encoding, for about the same CPU."""
+SHRINK = cv2.INTER_AREA
+"""OpenCV filter shrinking a cropped or padded picture."""
+ENLARGE = cv2.INTER_CUBIC
+"""OpenCV filter enlarging a cropped or padded picture (Wan, LTX: smaller than the target)."""
+
+
+@dataclass
+class PassResult:
+    """What one pass produced."""
+
+    frames: AnalysisFrames
+    written: Path | None = None
+    """The repaired clip (the ``partial`` path given), or None when nothing was written."""
+    frames_written: int = 0
+
+
+def _even(value: int) -> int:
+    return value - value % 2
+
+
+class _PlaneScaler:
+    """Crop, scale and pad one decoded frame to the target size as a yuv420p frame.
+
+    A plain scale is one swscale call in YUV (``SCALE``); a crop or pad works on the Y, Cb and
+    Cr planes with OpenCV. Neither goes through RGB.
+    """
+
+    def __init__(self, geometry: Geometry | None, target: tuple[int, int]) -> None:
+        self.geometry = geometry
+        self.target = target
+        self._reformatter = VideoReformatter()
+
+    def __call__(self, frame: av.VideoFrame) -> av.VideoFrame:
+        tw, th = self.target
+        g = self.geometry
+        if g is None or (g.crop is None and g.scaled == self.target):
+            return self._reformatter.reformat(frame, width=tw, height=th, format="yuv420p",
+                                              interpolation=SCALE)
+        if frame.width % 2 or frame.height % 2:  # odd sizes: no clean chroma planes
+            rgb = _frame_to_target(frame.to_ndarray(format="rgb24"), g, self.target)
+            return av.VideoFrame.from_ndarray(rgb_to_i420(rgb), format="yuv420p")
+        block = frame.to_ndarray(format="yuv420p")
+        h, w = frame.height, frame.width
+        quarter = (h // 2) * (w // 2)
+        flat = block[h:].reshape(-1)
+        y = block[:h]
+        u = flat[:quarter].reshape(h // 2, w // 2)
+        v = flat[quarter:].reshape(h // 2, w // 2)
+        if g.crop is not None:
+            x0, y0, cw, ch = (_even(value) for value in g.crop)
+            y = y[y0:y0 + ch, x0:x0 + cw]
+            u = u[y0 // 2:(y0 + ch) // 2, x0 // 2:(x0 + cw) // 2]
+            v = v[y0 // 2:(y0 + ch) // 2, x0 // 2:(x0 + cw) // 2]
+        sw, sh = g.scaled
+        if (y.shape[1], y.shape[0]) != (sw, sh):
+            how = SHRINK if sw < y.shape[1] else ENLARGE
+            y = cv2.resize(y, (sw, sh), interpolation=how)
+            u = cv2.resize(u, (sw // 2, sh // 2), interpolation=how)
+            v = cv2.resize(v, (sw // 2, sh // 2), interpolation=how)
+        left, top = _even(g.pad[0]), _even(g.pad[1])
+        big_y = np.full((th, tw), 16, np.uint8)
+        big_c = np.full((th // 2, tw // 2, 2), 128, np.uint8)
+        big_y[top:top + sh, left:left + sw] = y
+        big_c[top // 2:(top + sh) // 2, left // 2:(left + sw) // 2, 0] = u
+        big_c[top // 2:(top + sh) // 2, left // 2:(left + sw) // 2, 1] = v
+        return av.VideoFrame.from_ndarray(pack_i420(big_y, big_c), format="yuv420p")
+
+
+class _Resampler:
+    """Places source frames on the target's frame grid: each output tick shows the source frame
+    nearest in (retimed) time; the last frame is held up to ``out_frames``. A source frame is
+    scaled only if some tick shows it (30 -> 24 fps skips a fifth of them)."""
+
+    def __init__(self, plan: RepairPlan, encoder: ClipEncoder, scaler: _PlaneScaler) -> None:
+        self.plan, self.encoder, self.scaler = plan, encoder, scaler
+        self.emitted = 0
+        self.held: av.VideoFrame | None = None
+        self.held_time = 0.0
+
+    @property
+    def done(self) -> bool:
+        return self.emitted >= self.plan.out_frames
+
+    def _emit(self, until: float | None) -> None:
+        plan = self.plan
+        scaled: av.VideoFrame | None = None
+        while self.emitted < plan.out_frames and (
+                until is None or self.emitted / plan.fps / plan.speed < until):
+            if scaled is None:
+                scaled = self.scaler(self.held)  # type: ignore[arg-type]
+            else:  # the same picture again: a fresh frame object for the next tick
+                scaled = av.VideoFrame.from_ndarray(scaled.to_ndarray(), format="yuv420p")
+            self.encoder.write_frame(scaled)
+            self.emitted += 1
+            if self.emitted == plan.out_frames // 2:
+                faultpoints.hit("repair_mid_encode")
+
+    def add(self, frame: av.VideoFrame, t: float) -> None:
+        if self.held is not None:
+            self._emit((self.held_time + t) / 2)
+        self.held, self.held_time = frame, t
+
+    def finish(self) -> None:
+        if self.held is not None:
+            self._emit(None)
+
+
+def repair_settings(settings: QualitySettings, plan: RepairPlan) -> EncodeSettings:
+    """The encoder settings of a repair: the spec's rate, a 2 s VBV buffer, the chosen preset."""
+    return EncodeSettings(fps=plan.fps, bitrate=settings.repair_bitrate,
+                          bufsize=2 * settings.repair_bitrate, preset=REPAIR_PRESET,
+                          gop=2 * plan.fps)
+
+
+def one_pass(src: str | Path, plan: RepairPlan | None, settings: QualitySettings,
+             partial: str | Path | None = None) -> PassResult:
+    """Decode ``src`` once into analysis frames and, when ``plan`` needs a repair and
+    ``partial`` is given, write the repaired clip there in the same pass.
+
+    Decoding errors do not raise: the frames so far are kept (``frames.error`` says why), and a
+    half-written repair is removed. Encoder and muxer errors raise, with ``partial`` removed.
+    """
+    partial = Path(partial) if partial is not None else None
+    write = plan is not None and plan.needed and partial is not None
+    error: str | None = None
+    with av.open(str(src)) as inp:
+        stream = inp.streams.video[0]
+        stream.thread_type = "AUTO"
+        time_base = float(stream.time_base or 0) or 1 / 90000
+        collector = AnalysisCollector(settings.analysis_width, time_base)
+        encoder: ClipEncoder | None = None
+        copy: av.container.OutputContainer | None = None
+        copy_stream = None
+        resampler: _Resampler | None = None
+        try:
+            if write and plan.encode:  # type: ignore[union-attr]
+                encoder = ClipEncoder(partial, plan.target_size,  # type: ignore[arg-type, union-attr]
+                                      repair_settings(settings, plan))  # type: ignore[arg-type]
+                resampler = _Resampler(plan, encoder,  # type: ignore[arg-type]
+                                       _PlaneScaler(plan.geometry,  # type: ignore[union-attr]
+                                                    plan.target_size))  # type: ignore[union-attr]
+            elif write:
+                copy = av.open(str(partial), "w", format="mp4",
+                               options={"movflags": "+faststart"})
+                copy_stream = copy.add_stream_from_template(stream)
+            start: float | None = None
+            try:
+                for packet in inp.demux(stream):
+                    if copy is not None and packet.dts is not None:
+                        copy.mux(_copied(packet, copy_stream))
+                    for frame in packet.decode():
+                        t = collector.add(frame)
+                        if resampler is None or resampler.done:
+                            continue
+                        start = t if start is None else start
+                        if resampler.held is None and plan.geometry is not None \
+                                and plan.geometry.crop is not None:  # type: ignore[union-attr]
+                            _centre_crop_on_faces(plan, frame.to_ndarray(format="rgb24"))  # type: ignore[arg-type]
+                        resampler.add(frame, t - start)
+            except (av.error.FFmpegError, ValueError) as exc:
+                error = f"decoding stopped after {collector.count} frames: {exc}"
+            if error is None and resampler is not None:
+                resampler.finish()
+        except BaseException:
+            _discard(encoder, copy, partial)
+            raise
+        if error is not None:
+            _discard(encoder, copy, partial)
+            return PassResult(collector.finish(error))
+        if encoder is not None:
+            encoder.close()
+        if copy is not None:
+            copy.close()
+    frames = collector.finish()
+    if not write:
+        return PassResult(frames)
+    return PassResult(frames, written=partial,
+                      frames_written=resampler.emitted if resampler else frames.count)
+
+
+def _copied(packet: av.Packet, stream: av.stream.Stream) -> av.Packet:
+    """A copy of ``packet`` for ``stream`` (the original still goes to the decoder)."""
+    out = av.Packet(bytes(packet))
+    out.pts, out.dts, out.duration = packet.pts, packet.dts, packet.duration
+    out.time_base = packet.time_base
+    out.is_keyframe = packet.is_keyframe
+    out.stream = stream
+    return out
+
+
+def _discard(encoder: ClipEncoder | None, copy: av.container.OutputContainer | None,
+             partial: Path | None) -> None:
+    if encoder is not None:
+        encoder.abort()
+    if copy is not None:
+        with contextlib.suppress(Exception):
+            copy.close()
+    if partial is not None:
+        partial.unlink(missing_ok=True)
