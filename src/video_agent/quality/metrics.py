@@ -435,15 +435,25 @@ def structural_correlation(gray: np.ndarray, size: tuple[int, int] = (64, 36)) -
 
 def colour_jumps(color: np.ndarray) -> np.ndarray:
     """Bhattacharyya distance between hue-saturation histograms of neighbouring colour
-    thumbnails (length n-1): 0 for the same colours, 1 for disjoint ones."""
+    thumbnails (length n-1): 0 for the same colours, 1 for disjoint ones.
+
+    Only pixels with a hue worth the name count (bright and saturated enough): the hue of
+    near-black or grey pixels is noise, and a dark or grey still would otherwise "cut" on it.
+    A pair where either thumbnail has too few such pixels scores 0.
+    """
     if color.shape[0] < 2:
         return np.zeros(0)
-    hists = []
+    hists: list[np.ndarray | None] = []
     for thumb in color:
         hsv = cv2.cvtColor(thumb, cv2.COLOR_RGB2HSV)
-        hist = cv2.calcHist([hsv], [0, 1], None, [16, 4], [0, 180, 0, 256])
+        mask = ((hsv[..., 1] >= 40) & (hsv[..., 2] >= 40)).astype(np.uint8)
+        if mask.sum() < 0.05 * mask.size:
+            hists.append(None)
+            continue
+        hist = cv2.calcHist([hsv], [0, 1], mask, [16, 4], [0, 180, 0, 256])
         hists.append(cv2.normalize(hist, hist, 1, 0, cv2.NORM_L1))
     return np.array([cv2.compareHist(a, b, cv2.HISTCMP_BHATTACHARYYA)
+                     if a is not None and b is not None else 0.0
                      for a, b in itertools.pairwise(hists)])
 
 
