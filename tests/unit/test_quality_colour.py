@@ -44,8 +44,8 @@ def test_colour_fidelity_tells_good_from_swapped_and_cast() -> None:
     assert same.delta_e < 0.5 and same.cast < 0.5 and same.channel_order > 0
     swapped = m.colour_fidelity(np.ascontiguousarray(still[:, :, ::-1]), still)
     assert swapped.channel_order < 0 and swapped.delta_e > 10
-    cast = m.colour_fidelity(np.clip(still.astype(int) + np.array([30, 0, 0]), 0, 255).astype(np.uint8),
-                             still)
+    warm = np.clip(still.astype(int) + np.array([30, 0, 0]), 0, 255).astype(np.uint8)
+    cast = m.colour_fidelity(warm, still)
     assert cast.cast > 5 and cast.channel_order > 0
 
 
