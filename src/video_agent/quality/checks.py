@@ -10,6 +10,7 @@ Thread safety: pure functions over numpy arrays; safe from many threads at once.
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from video_agent.models import ProbeInfo, QualityCheck, QualityProperty
@@ -200,7 +201,57 @@ def measure_checks(frames: AnalysisFrames, source_gray: np.ndarray | None,
             reason=f"first frame PSNR {fid.psnr:.1f} dB < {s.min_psnr_first} dB vs source image"))
         if source_rgb is not None:
             checks += _colour_checks(frames, fid, source_rgb, s, out)
+        checks += _composition_checks(frames, source_gray, fid, fid_last, s, out)
     return out, checks
+
+
+def _overlap(box: tuple[float, float, float, float],
+             window: tuple[float, float, float, float]) -> float:
+    """Share of ``box`` (x0, y0, x1, y1) inside ``window`` (same form)."""
+    w = max(0.0, min(box[2], window[2]) - max(box[0], window[0]))
+    h = max(0.0, min(box[3], window[3]) - max(box[1], window[1]))
+    area = (box[2] - box[0]) * (box[3] - box[1])
+    return w * h / area if area > 0 else 1.0
+
+
+def _composition_checks(frames: AnalysisFrames, source_gray: np.ndarray, fid: m.Fidelity,
+                        fid_last: m.Fidelity | None, s: QualitySettings,
+                        out: dict[str, float]) -> list[QualityCheck]:
+    """How much of the main face (with headroom) each sampled frame shows, over the whole move.
+
+    Faces are found once on the still; each sampled frame's window on the still is the
+    fidelity match, so a head cut by the frame edge at the start, the end or mid-move counts.
+    """
+    # Imported here: the renderer's package may import the gate's metrics (one motion meter).
+    from video_agent.adapters.render.focus import detect_faces
+
+    faces = detect_faces(_small_gray(source_gray), profiles=False)
+    out["faces_in_source"] = float(len(faces))
+    if not faces:
+        return []
+    n = frames.count
+    matched = {0: fid, n - 1: fid_last or fid}
+    for i in sorted({n // 2} - set(matched)):
+        matched[i] = m.fidelity(frames.gray[i], source_gray)
+    x, y, w, h = faces[0]
+    head = (x, max(0.0, y - s.composition_headroom * h), x + w, y + h)
+    coverage = {i: _overlap(head, f.window) for i, f in matched.items()}
+    worst = min(coverage, key=coverage.__getitem__)
+    out["main_face_coverage"] = round(coverage[worst], 4)
+    where = {0: "first frame", n - 1: "last frame"}.get(worst, f"{frames.times[worst]:.1f} s")
+    return [check(
+        "main_face_coverage", "composition", coverage[worst], s.min_face_coverage,
+        failed=coverage[worst] < s.min_face_coverage,
+        reason=f"the main face with its headroom is {coverage[worst]:.0%} in frame on the "
+               f"{where} (at least {s.min_face_coverage:.0%}): the head is cut by the frame "
+               "edge")]
+
+
+def _small_gray(gray: np.ndarray, side: int = 640) -> np.ndarray:
+    k = min(1.0, side / max(gray.shape))
+    if k >= 1.0:
+        return gray
+    return cv2.resize(gray, None, fx=k, fy=k, interpolation=cv2.INTER_AREA)
 
 
 def _colour_checks(frames: AnalysisFrames, fid: m.Fidelity, source_rgb: np.ndarray,

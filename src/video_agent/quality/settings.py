@@ -101,6 +101,14 @@ class QualitySettings(BaseModel):
         description="Lowest channel-order score: each RGB channel must correlate with the same "
         "channel of the still at least as well as with another one (below 0: swapped).",
     )
+    min_face_coverage: float = Field(
+        default=0.85,
+        description="Smallest share of the still's main face (with headroom) that the first, "
+        "middle and last frames must show.",
+    )
+    composition_headroom: float = Field(
+        default=0.3, description="Headroom above a face counted as part of it (face heights).",
+    )
     analysis_width: int = Field(
         default=256, description="Width of the gray frames every metric works on, pixels."
     )
