@@ -78,5 +78,5 @@ def test_a_centre_crop_push_in_that_cuts_the_head_fails(tmp_path: Path, name: st
 
 def test_a_still_without_faces_has_no_composition_verdict(tmp_path: Path) -> None:
     image = sample("coffee")
-    values, reasons = judge(write_clip(tmp_path / "c.mp4", push_frames(image, 48)), image)
+    values, _ = judge(write_clip(tmp_path / "c.mp4", push_frames(image, 48)), image)
     assert values["faces_in_source"] == 0 and "main_face_coverage" not in values
