@@ -10,6 +10,8 @@ Thread safety: pure functions over numpy arrays; safe from many threads at once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 
@@ -60,10 +62,17 @@ def measure_checks(frames: AnalysisFrames, source_gray: np.ndarray | None,
     if n == 0:
         return out, checks
 
-    fid = fid_last = None
+    fid = None
     if source_gray is not None and min(source_gray.shape) >= 8:
         fid = m.fidelity(gray[0], source_gray)
-        fid_last = m.fidelity(gray[-1], source_gray) if n > 1 else fid
+    last_match: list[m.Fidelity] = []
+
+    def fid_last() -> m.Fidelity:
+        """The last frame's window on the still, matched once and only when needed."""
+        assert fid is not None and source_gray is not None
+        if not last_match:
+            last_match.append(m.fidelity(gray[-1], source_gray) if n > 1 else fid)
+        return last_match[0]
 
     means = gray.reshape(n, -1).mean(axis=1)
     stds = gray.reshape(n, -1).std(axis=1)
@@ -169,9 +178,9 @@ def measure_checks(frames: AnalysisFrames, source_gray: np.ndarray | None,
     head, tail = slice(0, k), slice(n - k, n)
     drift = float(means[tail].mean() - means[head].mean())
     expected = 0.0
-    if fid is not None and fid_last is not None:
+    if fid is not None and abs(drift) > s.max_drift_luma / 3:
         # The still itself gets darker or brighter from the first window to the last one.
-        expected = float(m.crop_fraction(source_gray, fid_last.window).mean()
+        expected = float(m.crop_fraction(source_gray, fid_last().window).mean()
                          - m.crop_fraction(source_gray, fid.window).mean())
     out["drift_luma"] = round(abs(drift - expected), 4)
     out["drift_color"] = round(float(np.linalg.norm(lab[tail, 1:].mean(0)
@@ -215,7 +224,7 @@ def _overlap(box: tuple[float, float, float, float],
 
 
 def _composition_checks(frames: AnalysisFrames, source_gray: np.ndarray, fid: m.Fidelity,
-                        fid_last: m.Fidelity | None, s: QualitySettings,
+                        fid_last: Callable[[], m.Fidelity], s: QualitySettings,
                         out: dict[str, float]) -> list[QualityCheck]:
     """How much of the main face (with headroom) each sampled frame shows, over the whole move.
 
@@ -230,7 +239,7 @@ def _composition_checks(frames: AnalysisFrames, source_gray: np.ndarray, fid: m.
     if not faces:
         return []
     n = frames.count
-    matched = {0: fid, n - 1: fid_last or fid}
+    matched = {0: fid, n - 1: fid_last()}
     for i in sorted({n // 2} - set(matched)):
         matched[i] = m.fidelity(frames.gray[i], source_gray)
     x, y, w, h = faces[0]
