@@ -373,7 +373,8 @@ class QualityCheck(_Model):
     value: float | None = Field(default=None, description="The measured value.")
     unit: str = ""
     threshold: float | None = Field(default=None, description="The limit the value is held to.")
-    status: Literal["passed", "repaired", "failed"] = "passed"
+    status: Literal["passed", "flagged", "repaired", "failed"] = Field(
+        default="passed", description="'flagged': found wrong, recorded, not failing the clip.")
     action: str = Field(default="", description="What was done: the repair, or why it failed.")
     reason: str = Field(default="", description="The finding in words (empty when passed).")
 

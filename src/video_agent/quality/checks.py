@@ -248,12 +248,15 @@ def _composition_checks(frames: AnalysisFrames, source_gray: np.ndarray, fid: m.
     worst = min(coverage, key=coverage.__getitem__)
     out["main_face_coverage"] = round(coverage[worst], 4)
     where = {0: "first frame", n - 1: "last frame"}.get(worst, f"{frames.times[worst]:.1f} s")
-    return [check(
+    found = check(
         "main_face_coverage", "composition", coverage[worst], s.min_face_coverage,
         failed=coverage[worst] < s.min_face_coverage,
         reason=f"the main face with its headroom is {coverage[worst]:.0%} in frame on the "
                f"{where} (at least {s.min_face_coverage:.0%}): the head is cut by the frame "
-               "edge")]
+               "edge")
+    if found.status == "failed" and not s.fail_on_composition:
+        found.status, found.action = "flagged", "recorded"
+    return [found]
 
 
 def _small_gray(gray: np.ndarray, side: int = 640) -> np.ndarray:

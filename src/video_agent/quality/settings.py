@@ -106,6 +106,11 @@ class QualitySettings(BaseModel):
         description="Smallest share of the still's main face (with headroom) that the first, "
         "middle and last frames must show.",
     )
+    fail_on_composition: bool = Field(
+        default=False,
+        description="Fail a clip whose move cuts the main face; by default it is flagged "
+        "(recorded in the report's checks with its reason) and the clip kept.",
+    )
     composition_headroom: float = Field(
         default=0.3, description="Headroom above a face counted as part of it (face heights).",
     )
