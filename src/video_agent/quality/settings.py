@@ -83,12 +83,12 @@ class QualitySettings(BaseModel):
         default=14.0, description="Lowest PSNR (dB) of the first frame against the source still."
     )
     max_colour_delta_e: float = Field(
-        default=2.0,
+        default=3.0,
         description="Largest mean CIEDE2000 difference of the first frame's colours from the "
         "matched window of the still.",
     )
     max_colour_cast: float = Field(
-        default=2.5,
+        default=2.0,
         description="Largest shift of the first frame's mean a*b* from the still's window.",
     )
     max_tone_spread_change: float = Field(
