@@ -351,9 +351,34 @@ class ProbeInfo(_Model):
         return f"{self.width}x{self.height}"
 
 
+QualityProperty = Literal[
+    "file", "resolution/aspect", "duration", "frame rate", "codec", "bitrate", "audio",
+    "container", "colour", "fidelity", "black", "frozen", "cut", "flicker", "drift", "jitter",
+    "composition",
+]
+"""What a quality check judges, in plain words."""
+
+
+class QualityCheck(_Model):
+    """One judged property of a clip: what was measured, against what, and what was done."""
+
+    name: str = Field(description="Metric or check name, e.g. 'black_frames'.")
+    property: QualityProperty
+    value: float | None = Field(default=None, description="The measured value.")
+    unit: str = ""
+    threshold: float | None = Field(default=None, description="The limit the value is held to.")
+    status: Literal["passed", "flagged", "repaired", "failed"] = Field(
+        default="passed", description="'flagged': found wrong, recorded, not failing the clip.")
+    action: str = Field(default="", description="What was done: the repair, or why it failed.")
+    reason: str = Field(default="", description="The finding in words (empty when passed).")
+
+
 class QualityReport(_Model):
     verdict: Literal["pass", "repaired", "fail"]
     reasons: list[str] = Field(default_factory=list)
+    checks: list[QualityCheck] = Field(
+        default_factory=list,
+        description="Every check with its property, metric, threshold and outcome.")
     metrics: dict[str, float] = Field(default_factory=dict)
     probe: ProbeInfo = Field(default_factory=ProbeInfo)
     original_probe: ProbeInfo | None = None

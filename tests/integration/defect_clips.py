@@ -255,7 +255,7 @@ DEFECTS: list[Defect] = [
     Defect("moov_at_end", lambda p: write_clip(p, _pan(), faststart=False), "repaired",
            "moved moov to front", "moov_front"),
     Defect("short_3s", lambda p: write_clip(p, pan_frames(_image(), _n(3.0))), "repaired",
-           "held last frame", "duration"),
+           "retimed 3.00 -> 4.00 s (declared slow-down", "duration"),
     Defect("truncated", _truncate, "fail", "truncated", ""),
     Defect("not_a_video", lambda p: (p.write_text("this is not a video\n" * 50), p)[1], "fail",
            "not a readable video", ""),

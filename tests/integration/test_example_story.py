@@ -35,6 +35,10 @@ def test_every_scene_is_a_spec_clip_with_seed_metadata(example_run: tuple[Path, 
             assert key in meta["generation_params"]
         assert meta["scene_elements"], "scene_elements comes from the analysis"
         assert meta["quality"]["verdict"] in ("pass", "repaired")
+        checks = meta["quality"]["checks"]
+        assert {"black", "colour", "fidelity", "frozen", "duration"} <= {
+            c["property"] for c in checks}
+        assert all(c["status"] in ("passed", "repaired") for c in checks), checks
         assert meta["reasoning"]["decisions"], "every plan carries its reasons"
         assert [a["outcome"] for a in meta["attempts"]][-1] == "ok"
         assert record["video_url"].startswith("file://")

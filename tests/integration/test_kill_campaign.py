@@ -83,6 +83,8 @@ def stable(meta: dict[str, Any]) -> dict[str, Any]:
     # measured metrics and the exact bitrate) vary a little; what was measured must not.
     quality = dict(out.get("quality") or {})
     quality["metrics"] = sorted(quality.get("metrics") or {})
+    quality["checks"] = [(c["name"], c["property"], c["status"])
+                         for c in quality.get("checks") or []]
     for probe in ("probe", "original_probe"):
         if isinstance(quality.get(probe), dict):
             quality[probe] = {k: v for k, v in quality[probe].items()

@@ -42,7 +42,7 @@ def test_json_report_and_exit_code_for_each_verdict(clips: Path) -> None:
     code, out = run(str(clips / "audio_track.mp4"), "--json", "--work-dir", str(clips / "w"))
     report = json.loads(out)
     assert code == 0 and report["verdict"] == "repaired"
-    assert report["repairs"] == ["dropped 1 audio stream"]
+    assert report["repairs"] == ["audio: dropped 1 audio stream"]
     assert report["original_probe"]["audio_streams"] == 1
     assert "ssim_first" not in report["metrics"], "no image, no fidelity check"
 

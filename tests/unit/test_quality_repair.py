@@ -5,6 +5,7 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -35,18 +36,46 @@ def test_spec_clip_needs_nothing() -> None:
 @pytest.mark.parametrize(("kw", "step"), [
     ({"width": 1280, "height": 720}, "scaled 1280x720 -> 1024x576"),
     ({"width": 768, "height": 512}, "cropped 768x512 -> 768x432"),
-    ({"width": 576, "height": 1024}, "padded -> 1024x576 (pillarbox"),
+    ({"width": 1024, "height": 1024}, "padded -> 1024x576 (pillarbox"),
     ({"fps": 30.0, "real_fps": 30.0, "frame_count": 180}, "resampled 30 -> 24 fps"),
     ({"bitrate": 1_100_000}, "bitrate 1.1 -> 3.5 Mbps"),
     ({"codec": "hevc"}, "re-encoded hevc/yuv420p -> h264/yuv420p"),
     ({"duration": 5.7}, "retimed 5.70 -> 6.00 s (slower by 5%)"),
-    ({"duration": 5.0}, "held last frame 1.00 s to reach 6.00 s"),
+    ({"duration": 5.0}, "retimed 5.00 -> 6.00 s (declared slow-down by 20%"),
     ({"duration": 6.9}, "trimmed 6.90 -> 6.00 s"),
 ])
 def test_each_transcode_repair_is_named(kw: dict, step: str) -> None:
     plan = plan_repair(info(**kw), 6.0, S, TARGET)
     assert plan.encode and plan.refusals == []
     assert any(step in s for s in plan.steps), plan.steps
+
+
+@pytest.mark.parametrize(("kw", "planned", "why"), [
+    ({"width": 576, "height": 1024}, 6.0, "bars over 68% of the frame"),
+    ({"width": 320, "height": 180}, 6.0, "enlarged 3.2x"),
+    ({"duration": 3.0}, 6.0, "gap 3.00 s too large"),
+])
+def test_a_repair_that_would_bring_a_defect_is_refused(kw: dict, planned: float, why: str
+                                                        ) -> None:
+    plan = plan_repair(info(**kw), planned, S, TARGET)
+    assert any(why in r for r in plan.refusals), plan.refusals
+
+
+def test_no_hold_is_longer_than_the_frozen_run_limit() -> None:
+    held = plan_repair(info(duration=4.0, frame_count=96), 4.45, S, TARGET)
+    assert held.steps == ["held last frame 0.45 s to reach 4.45 s"]
+    for duration in np.arange(3.0, 6.0, 0.05):
+        plan = plan_repair(info(duration=float(duration)), 6.0, S, TARGET)
+        for step in plan.steps:
+            if step.startswith("held last frame"):
+                assert float(step.split()[3]) < S.max_frozen_s, step
+
+
+def test_a_short_clip_is_slowed_down_and_says_so() -> None:
+    plan = plan_repair(info(duration=3.0, frame_count=72), 4.0, S, TARGET)
+    assert plan.refusals == [] and plan.step_properties == ["duration"]
+    assert plan.steps[0].startswith("retimed 3.00 -> 4.00 s (declared slow-down by 33%")
+    assert plan.speed == pytest.approx(4 / 3)
 
 
 def test_container_only_repairs_remux_without_encoding() -> None:
@@ -68,8 +97,9 @@ def test_small_gap_inside_tolerance_keeps_the_clip_length() -> None:
 
 def test_spec_reasons_name_field_and_value() -> None:
     reasons = spec_reasons(info(fps=30.0, bitrate=6_000_000, audio_streams=1), S, TARGET)
-    assert "fps 30 != 24" in reasons
-    assert any(r.startswith("bitrate 6.00 Mbps outside 2-5 Mbps") for r in reasons)
+    assert "frame rate: fps 30 != 24" in reasons
+    assert any(r.startswith("bitrate: bitrate 6.00 Mbps outside 2-5 Mbps") for r in reasons)
+    assert "audio: 1 audio stream(s)" in reasons
 
 
 @given(w=st.integers(64, 4096), h=st.integers(64, 4096))

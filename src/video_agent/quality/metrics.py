@@ -64,6 +64,10 @@ class Fidelity:
     zoom: float
     offset_x: float
     offset_y: float
+    window: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0)
+    """The matched window as fractions ``(x0, y0, x1, y1)`` of the source still."""
+    content: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0)
+    """The frame's picture inside any bars, as fractions ``(x0, y0, x1, y1)`` of the frame."""
 
 
 _Match = tuple[float, int, int, float, float]
@@ -117,10 +121,134 @@ def fidelity(first: np.ndarray, source: np.ndarray, max_zoom: float = 1.6) -> Fi
                                   max(content.shape[0], round(sh * factor))),
                          interpolation=cv2.INTER_AREA)
     window = refine(resized[y:y + content.shape[0], x:x + content.shape[1]], content)
+    rh, rw = resized.shape
+    fh, fw = first.shape
     return Fidelity(
         ssim=ssim(content, window), psnr=psnr(content, window), zoom=float(zoom),
         offset_x=x / factor, offset_y=y / factor,
+        window=(x / rw, y / rh, min(1.0, (x + content.shape[1]) / rw),
+                min(1.0, (y + content.shape[0]) / rh)),
+        content=(x0 / fw, y0 / fh, x1 / fw, y1 / fh),
     )
+
+
+def crop_fraction(image: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
+    """The part of ``image`` inside ``box`` (fractions ``x0, y0, x1, y1``), at least 1x1 pixel."""
+    h, w = image.shape[:2]
+    x0, y0 = min(int(box[0] * w), w - 1), min(int(box[1] * h), h - 1)
+    x1, y1 = max(x0 + 1, round(box[2] * w)), max(y0 + 1, round(box[3] * h))
+    return image[y0:y1, x0:x1]
+
+
+# ----------------------------------------------------------------------------- colour
+
+
+def lab(rgb: np.ndarray) -> np.ndarray:
+    """CIE L*a*b* (L 0-100) of an 8-bit RGB image, D65, float32."""
+    return cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+
+
+def ciede2000(lab1: np.ndarray, lab2: np.ndarray) -> np.ndarray:
+    """CIEDE2000 colour difference of two arrays of L*a*b* triples (last axis), per element."""
+    L1, a1, b1 = (lab1[..., k].astype(np.float64) for k in range(3))
+    L2, a2, b2 = (lab2[..., k].astype(np.float64) for k in range(3))
+    c_bar = (np.hypot(a1, b1) + np.hypot(a2, b2)) / 2
+    g = 0.5 * (1 - np.sqrt(c_bar**7 / (c_bar**7 + 25.0**7)))
+    a1p, a2p = a1 * (1 + g), a2 * (1 + g)
+    c1p, c2p = np.hypot(a1p, b1), np.hypot(a2p, b2)
+    h1p = np.degrees(np.arctan2(b1, a1p)) % 360
+    h2p = np.degrees(np.arctan2(b2, a2p)) % 360
+    dl = L2 - L1
+    dc = c2p - c1p
+    dh = h2p - h1p
+    dh = np.where(dh > 180, dh - 360, np.where(dh < -180, dh + 360, dh))
+    dh = np.where(c1p * c2p == 0, 0.0, dh)
+    dH = 2 * np.sqrt(c1p * c2p) * np.sin(np.radians(dh / 2))
+    l_bar = (L1 + L2) / 2
+    cp_bar = (c1p + c2p) / 2
+    h_sum = h1p + h2p
+    h_bar = np.where(np.abs(h1p - h2p) > 180,
+                     np.where(h_sum < 360, (h_sum + 360) / 2, (h_sum - 360) / 2), h_sum / 2)
+    h_bar = np.where(c1p * c2p == 0, h_sum, h_bar)
+    t = (1 - 0.17 * np.cos(np.radians(h_bar - 30)) + 0.24 * np.cos(np.radians(2 * h_bar))
+         + 0.32 * np.cos(np.radians(3 * h_bar + 6)) - 0.20 * np.cos(np.radians(4 * h_bar - 63)))
+    d_theta = 30 * np.exp(-(((h_bar - 275) / 25) ** 2))
+    rc = 2 * np.sqrt(cp_bar**7 / (cp_bar**7 + 25.0**7))
+    sl = 1 + 0.015 * (l_bar - 50) ** 2 / np.sqrt(20 + (l_bar - 50) ** 2)
+    sc = 1 + 0.045 * cp_bar
+    sh = 1 + 0.015 * cp_bar * t
+    rt = -np.sin(np.radians(2 * d_theta)) * rc
+    return np.sqrt((dl / sl) ** 2 + (dc / sc) ** 2 + (dH / sh) ** 2
+                   + rt * (dc / sc) * (dH / sh))
+
+
+@dataclass
+class ColourFidelity:
+    delta_e: float
+    """Mean CIEDE2000 difference between the frame and the matched window of the still."""
+    cast: float
+    """Length of the shift of mean a*b* (a colour cast), in Lab units."""
+    channel_order: float
+    """Mean correlation of each RGB channel with the same channel of the still minus the best
+    correlation with another channel; below 0 when channels are swapped."""
+    tone_spread: float
+    """Ratio of the frame's L* spread (2nd to 98th percentile) to the still's: below 1 when
+    the range was squeezed (full range shown as limited), above 1 when stretched."""
+
+
+def colour_fidelity(frame_rgb: np.ndarray, source_rgb: np.ndarray) -> ColourFidelity:
+    """Compare a frame's colours with the still's window it shows (both RGB, any sizes).
+
+    Both are brought to the frame's size and lightly blurred, so resampling and compression
+    noise count little and only colour that differs over areas counts.
+    """
+    h, w = frame_rgb.shape[:2]
+    window = cv2.resize(source_rgb, (w, h), interpolation=cv2.INTER_AREA)
+    a = cv2.GaussianBlur(frame_rgb, (3, 3), 0)
+    b = cv2.GaussianBlur(window, (3, 3), 0)
+    lab_a, lab_b = lab(a), lab(b)
+    delta_e = float(np.mean(ciede2000(lab_a, lab_b)))
+    cast = float(np.linalg.norm(lab_a[..., 1:].reshape(-1, 2).mean(0)
+                                - lab_b[..., 1:].reshape(-1, 2).mean(0)))
+    fa = a.reshape(-1, 3).astype(np.float64)
+    fb = b.reshape(-1, 3).astype(np.float64)
+    fa -= fa.mean(0)
+    fb -= fb.mean(0)
+    na, nb = np.linalg.norm(fa, axis=0), np.linalg.norm(fb, axis=0)
+    corr = (fa.T @ fb) / np.maximum(np.outer(na, nb), 1e-6)
+    textured = (na > 1e-3 * len(fa)) & (nb > 1e-3 * len(fb))
+    order = []
+    for k in np.flatnonzero(textured):
+        others = [corr[k, j] for j in range(3) if j != k and textured[j]]
+        if others:
+            order.append(corr[k, k] - max(others))
+    spread_a = np.subtract(*np.percentile(lab_a[..., 0], [98, 2]))
+    spread_b = np.subtract(*np.percentile(lab_b[..., 0], [98, 2]))
+    return ColourFidelity(delta_e=delta_e, cast=cast,
+                          channel_order=float(np.mean(order)) if order else 0.0,
+                          tone_spread=float(spread_a / spread_b) if spread_b > 2.0 else 1.0)
+
+
+def window_luma_range(source_gray: np.ndarray, fraction: tuple[float, float]
+                      ) -> tuple[float, float, float]:
+    """Darkest and brightest mean luma, and the lowest luma spread, over every window of
+    ``fraction`` (width, height shares) of the still: what a camera moving over it can show."""
+    small = source_gray
+    if max(small.shape) > 256:
+        k = 256 / max(small.shape)
+        small = cv2.resize(small, (max(2, round(small.shape[1] * k)),
+                                   max(2, round(small.shape[0] * k))),
+                           interpolation=cv2.INTER_AREA)
+    f = small.astype(np.float32)
+    kw = max(1, min(f.shape[1], round(f.shape[1] * fraction[0])))
+    kh = max(1, min(f.shape[0], round(f.shape[0] * fraction[1])))
+    mean = cv2.boxFilter(f, -1, (kw, kh), borderType=cv2.BORDER_REFLECT)
+    sq = cv2.boxFilter(f * f, -1, (kw, kh), borderType=cv2.BORDER_REFLECT)
+    std = np.sqrt(np.maximum(sq - mean * mean, 0))
+    h0, w0 = kh // 2, kw // 2
+    inner = (slice(h0, max(h0 + 1, f.shape[0] - (kh - 1 - h0))),
+             slice(w0, max(w0 + 1, f.shape[1] - (kw - 1 - w0))))
+    return float(mean[inner].min()), float(mean[inner].max()), float(std[inner].min())
 
 
 def refine(window: np.ndarray, content: np.ndarray, limit: float = 0.08) -> np.ndarray:
@@ -307,15 +435,25 @@ def structural_correlation(gray: np.ndarray, size: tuple[int, int] = (64, 36)) -
 
 def colour_jumps(color: np.ndarray) -> np.ndarray:
     """Bhattacharyya distance between hue-saturation histograms of neighbouring colour
-    thumbnails (length n-1): 0 for the same colours, 1 for disjoint ones."""
+    thumbnails (length n-1): 0 for the same colours, 1 for disjoint ones.
+
+    Only pixels with a hue worth the name count (bright and saturated enough): the hue of
+    near-black or grey pixels is noise, and a dark or grey still would otherwise "cut" on it.
+    A pair where either thumbnail has too few such pixels scores 0.
+    """
     if color.shape[0] < 2:
         return np.zeros(0)
-    hists = []
+    hists: list[np.ndarray | None] = []
     for thumb in color:
         hsv = cv2.cvtColor(thumb, cv2.COLOR_RGB2HSV)
-        hist = cv2.calcHist([hsv], [0, 1], None, [16, 4], [0, 180, 0, 256])
+        mask = ((hsv[..., 1] >= 40) & (hsv[..., 2] >= 40)).astype(np.uint8)
+        if mask.sum() < 0.05 * mask.size:
+            hists.append(None)
+            continue
+        hist = cv2.calcHist([hsv], [0, 1], mask, [16, 4], [0, 180, 0, 256])
         hists.append(cv2.normalize(hist, hist, 1, 0, cv2.NORM_L1))
     return np.array([cv2.compareHist(a, b, cv2.HISTCMP_BHATTACHARYYA)
+                     if a is not None and b is not None else 0.0
                      for a, b in itertools.pairwise(hists)])
 
 

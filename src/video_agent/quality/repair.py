@@ -47,8 +47,19 @@ class RepairPlan:
     remux: bool = False
     steps: list[str] = field(default_factory=list)
     """The repairs, in words."""
-    refusals: list[str] = field(default_factory=list)
-    """Why the clip cannot be repaired (empty when it can)."""
+    step_properties: list[str] = field(default_factory=list)
+    """The property each step repairs (``resolution/aspect``, ``duration``, ...), per step."""
+    refused: dict[str, str] = field(default_factory=dict)
+    """Property -> why it cannot be repaired (empty when every miss can be)."""
+
+    def add(self, prop: str, step: str) -> None:
+        self.steps.append(step)
+        self.step_properties.append(prop)
+
+    @property
+    def refusals(self) -> list[str]:
+        """Why the clip cannot be repaired, each prefixed with its property."""
+        return [f"{prop}: {why}" for prop, why in self.refused.items()]
 
     @property
     def needed(self) -> bool:
@@ -68,7 +79,8 @@ def plan_geometry(info: ProbeInfo, target: tuple[int, int], max_crop_loss: float
     """Scale, crop (centre, refined later on faces) or pad to the target size; None if already fine.
 
     A crop is chosen when it loses at most ``max_crop_loss`` of the picture; otherwise the
-    whole picture is kept and padded, so the subject always stays in frame.
+    whole picture is kept and padded, so the subject always stays in frame (``plan_repair``
+    refuses a pad whose bars would take too much of the frame, and too large an upscale).
     """
     tw, th = target
     sar_square = _display_width(info) == info.width
@@ -107,20 +119,21 @@ def plan_repair(info: ProbeInfo, planned_duration: float, settings: QualitySetti
     plan = RepairPlan(target_size=target_size, fps=s.fps)
     geometry = plan_geometry(info, target_size, s.max_crop_loss)
     if geometry is not None:
-        plan.steps.append(geometry[0])
+        plan.add("resolution/aspect", geometry[0])
         plan.geometry = geometry[1]
         plan.encode = True
+        _refuse_bad_geometry(plan, info, geometry[1], s)
     src_fps = info.fps or info.real_fps
     if abs(src_fps - s.fps) > 0.01 or (info.real_fps and abs(info.real_fps - s.fps) > 0.01):
-        plan.steps.append(f"resampled {src_fps:g} -> {s.fps} fps")
+        plan.add("frame rate", f"resampled {src_fps:g} -> {s.fps} fps")
         plan.encode = True
     if info.codec != "h264" or info.pix_fmt != "yuv420p":
-        plan.steps.append(f"re-encoded {info.codec}/{info.pix_fmt} -> h264/yuv420p")
+        plan.add("codec", f"re-encoded {info.codec}/{info.pix_fmt} -> h264/yuv420p")
         plan.encode = True
     if not s.min_bitrate <= info.bitrate <= s.max_bitrate:
         plan.encode = True
-        plan.steps.append(f"bitrate {info.bitrate / 1e6:.1f} -> "
-                          f"{s.repair_bitrate / 1e6:.1f} Mbps")
+        plan.add("bitrate", f"bitrate {info.bitrate / 1e6:.1f} -> "
+                            f"{s.repair_bitrate / 1e6:.1f} Mbps")
 
     duration = info.duration or (info.frame_count / src_fps if src_fps else 0.0)
     target = planned_duration
@@ -129,31 +142,58 @@ def plan_repair(info: ProbeInfo, planned_duration: float, settings: QualitySetti
     gap = target - duration
     if abs(gap) > 0.5 / s.fps:
         change = target / duration if duration > 0 else 0.0
+        # A hold is a frozen run: never longer than the gate's own frozen-run limit. A
+        # short clip is slowed down instead, and the slow-down is declared in the step.
+        hold_limit = min(s.hold_max_s, s.max_frozen_s - 1.0 / s.fps)
         if duration > 0 and abs(change - 1) <= s.retime_max:
             plan.speed = change
-            plan.steps.append(f"retimed {duration:.2f} -> {target:.2f} s "
-                              f"({'slower' if change > 1 else 'faster'} by {abs(change - 1):.0%})")
-        elif 0 < gap <= s.hold_max_s:
-            plan.steps.append(f"held last frame {gap:.2f} s to reach {target:.2f} s")
+            plan.add("duration", f"retimed {duration:.2f} -> {target:.2f} s "
+                     f"({'slower' if change > 1 else 'faster'} by {abs(change - 1):.0%})")
+        elif 0 < gap <= hold_limit:
+            plan.add("duration", f"held last frame {gap:.2f} s to reach {target:.2f} s")
+        elif duration > 0 and 1 < change <= 1 + s.retime_short_max:
+            plan.speed = change
+            plan.add("duration", f"retimed {duration:.2f} -> {target:.2f} s (declared slow-down "
+                     f"by {change - 1:.0%}: a {gap:.2f} s hold would freeze the picture)")
         elif 0 < -gap <= s.trim_max_s:
-            plan.steps.append(f"trimmed {duration:.2f} -> {target:.2f} s")
+            plan.add("duration", f"trimmed {duration:.2f} -> {target:.2f} s")
         else:
-            plan.refusals.append(
+            plan.refused["duration"] = (
                 f"duration {duration:.2f} s vs planned {planned_duration:.2f} s: gap "
-                f"{abs(gap):.2f} s too large to close (hold <= {s.hold_max_s:g} s, trim <= "
-                f"{s.trim_max_s:g} s, retime <= {s.retime_max:.0%})"
+                f"{abs(gap):.2f} s too large to close (hold <= {max(hold_limit, 0):.2f} s, "
+                f"trim <= {s.trim_max_s:g} s, retime <= {s.retime_max:.0%}, declared slow-down "
+                f"<= {s.retime_short_max:.0%})"
             )
         plan.encode = True
     plan.out_frames = round(target * s.fps)
 
     if info.audio_streams:
-        plan.steps.append(f"dropped {info.audio_streams} audio stream"
+        plan.add("audio", f"dropped {info.audio_streams} audio stream"
                           f"{'s' if info.audio_streams > 1 else ''}")
         plan.remux = True
     if info.moov_front is False:
-        plan.steps.append("moved moov to front")
+        plan.add("container", "moved moov to front")
         plan.remux = True
     return plan
+
+
+def _refuse_bad_geometry(plan: RepairPlan, info: ProbeInfo, geometry: Geometry,
+                        s: QualitySettings) -> None:
+    """Refuse bars that would take most of the frame and upscales past ``max_upscale``."""
+    tw, th = plan.target_size
+    sw, sh = geometry.scaled
+    bars = 1 - (sw * sh) / (tw * th)
+    if bars > s.max_pad_share:
+        plan.refused["resolution/aspect"] = (
+            f"{info.width}x{info.height} would need bars over {bars:.0%} of the frame "
+            f"(at most {s.max_pad_share:.0%})")
+        return
+    source_w = geometry.crop[2] if geometry.crop else info.width
+    factor = sw / source_w if source_w else 0.0
+    if factor > s.max_upscale:
+        plan.refused["resolution/aspect"] = (
+            f"{info.width}x{info.height} would be enlarged {factor:.1f}x "
+            f"(at most {s.max_upscale:g}x)")
 
 
 def _face_centre(rgb: np.ndarray) -> tuple[float, float] | None:

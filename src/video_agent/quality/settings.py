@@ -54,6 +54,22 @@ class QualitySettings(BaseModel):
     trim_max_s: float = Field(
         default=1.0, description="Longest tail cut allowed to shorten a long clip."
     )
+    retime_short_max: float = Field(
+        default=0.40,
+        description="Largest declared slow-down (0.4 = 40% slower) that lengthens a short clip "
+        "when a last-frame hold would freeze it for longer than max_frozen_s.",
+    )
+    max_pad_share: float = Field(
+        default=0.45,
+        description="Largest share of the stored frame that letterbox or pillarbox bars may take.",
+    )
+    max_upscale: float = Field(
+        default=2.0, description="Largest factor a repair may enlarge the picture by.",
+    )
+    max_pixels: int = Field(
+        default=8192 * 4320,
+        description="Largest picture (width x height) the gate decodes; larger files fail.",
+    )
     max_crop_loss: float = Field(
         default=0.20,
         description="Largest share of the picture a crop to 16:9 may lose; beyond it, pad.",
@@ -65,6 +81,38 @@ class QualitySettings(BaseModel):
     )
     min_psnr_first: float = Field(
         default=14.0, description="Lowest PSNR (dB) of the first frame against the source still."
+    )
+    max_colour_delta_e: float = Field(
+        default=3.0,
+        description="Largest mean CIEDE2000 difference of the first frame's colours from the "
+        "matched window of the still.",
+    )
+    max_colour_cast: float = Field(
+        default=2.0,
+        description="Largest shift of the first frame's mean a*b* from the still's window.",
+    )
+    max_tone_spread_change: float = Field(
+        default=0.2,
+        description="Largest relative change of the first frame's L* spread (2nd-98th "
+        "percentile) from the still's window (a range squeeze or stretch).",
+    )
+    min_channel_order: float = Field(
+        default=-0.02,
+        description="Lowest channel-order score: each RGB channel must correlate with the same "
+        "channel of the still at least as well as with another one (below 0: swapped).",
+    )
+    min_face_coverage: float = Field(
+        default=0.85,
+        description="Smallest share of the still's main face (with headroom) that the first, "
+        "middle and last frames must show.",
+    )
+    fail_on_composition: bool = Field(
+        default=False,
+        description="Fail a clip whose move cuts the main face; by default it is flagged "
+        "(recorded in the report's checks with its reason) and the clip kept.",
+    )
+    composition_headroom: float = Field(
+        default=0.3, description="Headroom above a face counted as part of it (face heights).",
     )
     analysis_width: int = Field(
         default=256, description="Width of the gray frames every metric works on, pixels."

@@ -20,7 +20,7 @@ from pathlib import Path
 import av
 import cv2
 import numpy as np
-from av.video.reformatter import VideoReformatter
+from av.video.reformatter import ColorRange, Colorspace, VideoReformatter
 
 from video_agent import faultpoints
 from video_agent.adapters.render.encode import ClipEncoder, EncodeSettings, pack_i420, rgb_to_i420
@@ -31,6 +31,7 @@ from video_agent.quality.repair import (
     _centre_crop_on_faces,
     _frame_to_target,
 )
+from video_agent.quality.retime import in_between, pair_motion
 from video_agent.quality.settings import QualitySettings
 
 REPAIR_PRESET = "superfast"
@@ -72,15 +73,28 @@ class _PlaneScaler:
         self.target = target
         self._reformatter = VideoReformatter()
 
+    def _bt709(self, frame: av.VideoFrame, size: tuple[int, int] | None = None
+               ) -> av.VideoFrame:
+        """``frame`` as limited-range BT.709 yuv420p (scaled to ``size`` if given): an untagged
+        or BT.601 source is converted, not just tagged, so its colours survive the repair."""
+        full = frame.color_range == ColorRange.JPEG or frame.format.name.startswith("yuvj")
+        width, height = size if size is not None else (None, None)
+        return self._reformatter.reformat(
+            frame, width=width, height=height, format="yuv420p", interpolation=SCALE,
+            src_colorspace=Colorspace.ITU709 if frame.colorspace == 1 else Colorspace.DEFAULT,
+            dst_colorspace=Colorspace.ITU709,
+            src_color_range=ColorRange.JPEG if full else ColorRange.MPEG,
+            dst_color_range=ColorRange.MPEG)
+
     def __call__(self, frame: av.VideoFrame) -> av.VideoFrame:
         tw, th = self.target
         g = self.geometry
         if g is None or (g.crop is None and g.scaled == self.target):
-            return self._reformatter.reformat(frame, width=tw, height=th, format="yuv420p",
-                                              interpolation=SCALE)
+            return self._bt709(frame, (tw, th))
         if frame.width % 2 or frame.height % 2:  # odd sizes: no clean chroma planes
             rgb = _frame_to_target(frame.to_ndarray(format="rgb24"), g, self.target)
             return av.VideoFrame.from_ndarray(rgb_to_i420(rgb), format="yuv420p")
+        frame = self._bt709(frame)  # the planes below are copied as they are
         block = frame.to_ndarray(format="yuv420p")
         h, w = frame.height, frame.width
         quarter = (h // 2) * (w // 2)
@@ -111,40 +125,86 @@ class _PlaneScaler:
 class _Resampler:
     """Places source frames on the target's frame grid: each output tick shows the source frame
     nearest in (retimed) time; the last frame is held up to ``out_frames``. A source frame is
-    scaled only if some tick shows it (30 -> 24 fps skips a fifth of them)."""
+    scaled only if some tick shows it. A declared slow-down (``plan.speed`` > 1) or a rate change
+    shows in-between frames moved along the camera's motion instead of repeats or skips, which
+    the gate's jitter check would see as a stutter."""
 
-    def __init__(self, plan: RepairPlan, encoder: ClipEncoder, scaler: _PlaneScaler) -> None:
+    def __init__(self, plan: RepairPlan, encoder: ClipEncoder, scaler: _PlaneScaler,
+                 source_fps: float = 0.0) -> None:
         self.plan, self.encoder, self.scaler = plan, encoder, scaler
+        # A rate change (30 -> 24 fps) that only picks the nearest frame drops every fifth one:
+        # the camera path judders (the gate's jitter check sees 0.4 px). In-betweens keep it.
+        self.interpolate = plan.speed > 1 or (
+            source_fps > 0 and abs(source_fps - plan.fps) > 0.01)
         self.emitted = 0
         self.held: av.VideoFrame | None = None
         self.held_time = 0.0
+        self._held_rgb: np.ndarray | None = None
 
     @property
     def done(self) -> bool:
         return self.emitted >= self.plan.out_frames
 
-    def _emit(self, until: float | None) -> None:
+    def _due(self, until: float | None) -> bool:
         plan = self.plan
+        return self.emitted < plan.out_frames and (
+            until is None or self.emitted / plan.fps / plan.speed < until)
+
+    def _write(self, frame: av.VideoFrame) -> None:
+        self.encoder.write_frame(frame)
+        self.emitted += 1
+        if self.emitted == self.plan.out_frames // 2:
+            faultpoints.hit("repair_mid_encode")
+
+    def _emit(self, until: float | None) -> None:
         scaled: av.VideoFrame | None = None
-        while self.emitted < plan.out_frames and (
-                until is None or self.emitted / plan.fps / plan.speed < until):
+        while self._due(until):
             if scaled is None:
                 scaled = self.scaler(self.held)  # type: ignore[arg-type]
             else:  # the same picture again: a fresh frame object for the next tick
                 scaled = av.VideoFrame.from_ndarray(scaled.to_ndarray(), format="yuv420p")
-            self.encoder.write_frame(scaled)
-            self.emitted += 1
-            if self.emitted == plan.out_frames // 2:
-                faultpoints.hit("repair_mid_encode")
+            self._write(scaled)
+
+    def _emit_towards(self, after: av.VideoFrame, until: float) -> None:
+        """Ticks before source time ``until``: in-betweens from the held frame to ``after``."""
+        if self._held_rgb is None:
+            self._held_rgb = _rgb(self.scaler(self.held))  # type: ignore[arg-type]
+        a = self._held_rgb
+        b = _rgb(self.scaler(after))
+        motion = pair_motion(a, b)
+        span = until - self.held_time
+        plan = self.plan
+        while self._due(until):
+            at = self.emitted / plan.fps / plan.speed
+            weight = min(1.0, max(0.0, (at - self.held_time) / span)) if span > 0 else 0.0
+            picture = in_between(a, b, weight, motion)
+            self._write(_yuv(picture))
+        self._held_rgb = b
 
     def add(self, frame: av.VideoFrame, t: float) -> None:
-        if self.held is not None:
+        if self.held is not None and self.interpolate:
+            self._emit_towards(frame, t)
+        elif self.held is not None:
             self._emit((self.held_time + t) / 2)
         self.held, self.held_time = frame, t
 
     def finish(self) -> None:
         if self.held is not None:
             self._emit(None)
+
+
+def _rgb(frame: av.VideoFrame) -> np.ndarray:
+    """A BT.709 limited-range yuv420p frame as RGB."""
+    return frame.reformat(format="rgb24", src_colorspace=Colorspace.ITU709,
+                          src_color_range=ColorRange.MPEG,
+                          dst_color_range=ColorRange.JPEG).to_ndarray()
+
+
+def _yuv(rgb: np.ndarray) -> av.VideoFrame:
+    """RGB as a BT.709 limited-range yuv420p frame (the encoder's tags)."""
+    return av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(
+        format="yuv420p", dst_colorspace=Colorspace.ITU709, src_color_range=ColorRange.JPEG,
+        dst_color_range=ColorRange.MPEG)
 
 
 def repair_settings(settings: QualitySettings, plan: RepairPlan) -> EncodeSettings:
@@ -180,7 +240,8 @@ def one_pass(src: str | Path, plan: RepairPlan | None, settings: QualitySettings
                                       repair_settings(settings, plan))  # type: ignore[arg-type]
                 resampler = _Resampler(plan, encoder,  # type: ignore[arg-type]
                                        _PlaneScaler(plan.geometry,  # type: ignore[union-attr]
-                                                    plan.target_size))  # type: ignore[union-attr]
+                                                    plan.target_size),  # type: ignore[union-attr]
+                                       float(stream.average_rate or 0))
             elif write:
                 copy = av.open(str(partial), "w", format="mp4",
                                options={"movflags": "+faststart"})

@@ -65,6 +65,7 @@ def build_metadata(state: SceneState) -> dict[str, Any]:
         "quality": {
             "verdict": quality.verdict,
             "reasons": quality.reasons,
+            "checks": [c.model_dump(mode="json") for c in quality.checks],
             "metrics": quality.metrics,
             "repairs": quality.repairs,
             "series": quality.series,

@@ -267,7 +267,11 @@ def plan_trajectory(
         breath = 1.0 + BREATHING_ZOOM * (1.0 + scale)
         keys = [cam(src_w / 2, src_h / 2, cover), cam(src_w / 2, src_h / 2, cover / breath)]
     elif motion in ("push_in", "pull_out"):
-        wide = cam(src_w / 2, src_h / 2, cover)
+        # The wide end is planned from the subject too: on a still taller than the frame it
+        # puts the focus on the upper third line (headroom above a face, the body below)
+        # instead of a centre crop that can cut a head at the eyes. Clamping keeps it inside.
+        wide_h = cover / aspect
+        wide = cam(src_w / 2, fy + wide_h / 6 if wide_h < src_h - 1e-6 else src_h / 2, cover)
         close = cam(fx, fy, tight(zoom_req, motion))
         keys = [wide, close] if motion == "push_in" else [close, wide]
     elif motion == "ken_burns":

@@ -1,0 +1,329 @@
+"""The gate's judgement: every check of a clip as a property, a metric, a threshold and a verdict.
+
+Frame checks are judged against the source still when there is one: a frame is black or blank
+only when it is darker or flatter than any window of the still the camera could show, and the
+lighting drift allowed is the drift between the windows the first and last frames show. Colour
+is compared on the matched window (CIEDE2000, colour cast, channel order).
+
+Thread safety: pure functions over numpy arrays; safe from many threads at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import cv2
+import numpy as np
+
+from video_agent.models import ProbeInfo, QualityCheck, QualityProperty
+from video_agent.quality import metrics as m
+from video_agent.quality.frames import AnalysisFrames
+from video_agent.quality.settings import QualitySettings
+
+
+def check(name: str, prop: QualityProperty, value: float, threshold: float | None, *,
+          failed: bool, reason: str = "", unit: str = "") -> QualityCheck:
+    """One check; a failed check carries its reason prefixed with the property."""
+    return QualityCheck(
+        name=name, property=prop, value=round(float(value), 4), unit=unit,
+        threshold=threshold, status="failed" if failed else "passed",
+        action="rejected" if failed else "", reason=f"{prop}: {reason}" if failed else "",
+    )
+
+
+def failures(checks: list[QualityCheck]) -> list[str]:
+    """The reasons of the failed checks, in order."""
+    return [c.reason for c in checks if c.status == "failed"]
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'s' if count != 1 else ''}"
+
+
+def measure_checks(frames: AnalysisFrames, source_gray: np.ndarray | None,
+                   settings: QualitySettings, *, moving: bool = True,
+                   source_rgb: np.ndarray | None = None
+                   ) -> tuple[dict[str, float], list[QualityCheck]]:
+    """Every content metric of a decoded clip and the check it feeds.
+
+    Args:
+        frames: the clip decoded once into analysis frames (any count, one included).
+        source_gray: the still the clip was made from (gray), or None to judge without it.
+        settings: thresholds.
+        moving: False for a planned static shot, where identical frames are expected.
+        source_rgb: the same still in colour (RGB), for the colour check.
+    """
+    s = settings
+    gray, times, n = frames.gray, frames.times, frames.count
+    steps_t = np.diff(times) if n > 1 else np.zeros(0)
+    fps = 1 / float(np.median(steps_t)) if len(steps_t) and np.median(steps_t) > 0 else 24.0
+    checks: list[QualityCheck] = []
+    out: dict[str, float] = {"frames_decoded": float(n)}
+    if n == 0:
+        return out, checks
+
+    fid = None
+    if source_gray is not None and min(source_gray.shape) >= 8:
+        fid = m.fidelity(gray[0], source_gray)
+    last_match: list[m.Fidelity] = []
+
+    def fid_last() -> m.Fidelity:
+        """The last frame's window on the still, matched once and only when needed."""
+        assert fid is not None and source_gray is not None
+        if not last_match:
+            last_match.append(m.fidelity(gray[-1], source_gray) if n > 1 else fid)
+        return last_match[0]
+
+    means = gray.reshape(n, -1).mean(axis=1)
+    stds = gray.reshape(n, -1).std(axis=1)
+    # What the still lets a frame be: the darkest and flattest window a camera could show.
+    if fid is not None:
+        wx, wy = fid.window[2] - fid.window[0], fid.window[3] - fid.window[1]
+        darkest, _, flattest = m.window_luma_range(source_gray, (wx, wy))
+        out["source_darkest_luma"] = round(darkest, 3)
+        out["source_flattest_std"] = round(flattest, 3)
+        black = (means < s.black_luma) & (means < darkest * 0.5)
+        blank = (stds < s.blank_std) & (stds < flattest * 0.5) & ~black
+    else:
+        black = means < s.black_luma
+        blank = (stds < s.blank_std) & ~black
+    out["black_frames"] = float(black.sum())
+    out["blank_frames"] = float(blank.sum())
+    too_many = black.sum() + blank.sum() > s.max_black_frames
+    for kind, mask in (("black", black), ("blank", blank)):
+        idx = np.flatnonzero(mask)
+        limit = "darker than the still allows" if kind == "black" else "flatter than the still"
+        checks.append(check(
+            f"{kind}_frames", "black", len(idx), s.max_black_frames, unit="frames",
+            failed=bool(too_many and len(idx)),
+            reason=f"{_plural(len(idx), kind + ' frame')} at {m.runs_text(idx, times)}"
+                   + (f" ({limit})" if fid is not None else "")))
+
+    dark = black | blank
+    correlation = m.structural_correlation(gray)
+    pair_dark = dark[1:] | dark[:-1] if n > 1 else np.zeros(0, bool)
+    jumps = m.colour_jumps(frames.color)
+    structural_cut = (correlation < s.cut_correlation) & ~pair_dark
+    colour_cut = (jumps > s.cut_colour_distance) & ~pair_dark & ~structural_cut
+    cut = structural_cut | colour_cut
+    out["cuts"] = float(cut.sum())
+    out["max_colour_jump"] = round(float(jumps[~pair_dark].max()), 4) if (~pair_dark).any() else 0.0
+    out["min_correlation"] = (
+        round(float(correlation[~pair_dark].min()), 4) if (~pair_dark).any() else 1.0
+    )
+    cut_reasons = []
+    for mask, why in (
+            (structural_cut, lambda i: f"structural correlation "
+                                       f"{correlation[i].min():.2f} < {s.cut_correlation}"),
+            (colour_cut, lambda i: f"colour histogram jump {jumps[i].max():.2f} > "
+                                   f"{s.cut_colour_distance}")):
+        if mask.any():
+            idx = np.flatnonzero(mask) + 1
+            cut_reasons.append(f"{_plural(len(idx), 'abrupt cut')} at "
+                               f"{m.runs_text(idx, times)} ({why(idx - 1)})")
+    checks.append(check("cuts", "cut", cut.sum(), s.max_cuts, unit="cuts",
+                        failed=bool(cut.sum() > s.max_cuts), reason="; ".join(cut_reasons)))
+
+    skip = pair_dark | cut
+    motion = m.motion(gray, times, frames.scale, skip=skip)
+    out["jitter_px"] = round(motion.jitter_px, 4)
+    out["max_jump_px"] = round(motion.max_jump_px, 4)
+    out["speed_px"] = round(motion.speed_px, 4)
+    out["tracked"] = round(motion.tracked, 4)
+    checks.append(check(
+        "jitter_px", "jitter", motion.jitter_px, s.max_jitter_px, unit="px",
+        failed=motion.jitter_px > s.max_jitter_px,
+        reason=f"motion jitter {motion.jitter_px:.2f} px > {s.max_jitter_px} px around the "
+               "smooth camera path"))
+    checks.append(check(
+        "max_jump_px", "jitter", motion.max_jump_px, s.max_jump_px, unit="px",
+        failed=motion.max_jump_px > s.max_jump_px,
+        reason=f"motion jump {motion.max_jump_px:.1f} px > {s.max_jump_px} px at "
+               f"{motion.max_jump_at:.1f} s"))
+
+    diffs = m.frame_differences(gray)
+    still = diffs < s.frozen_diff
+    steps = motion.steps
+    if len(steps):
+        still &= ~(np.nan_to_num(steps, nan=0.0) > 0.1)
+    still &= ~pair_dark
+    run, start = m.longest_run(still)
+    frozen_frames = run + 1 if run else 0
+    out["frozen_max_run"] = float(frozen_frames)
+    out["frozen_max_s"] = round(frozen_frames / fps, 3)
+    checks.append(check(
+        "frozen_max_s", "frozen", frozen_frames / fps, s.max_frozen_s, unit="s",
+        failed=moving and frozen_frames / fps > s.max_frozen_s,
+        reason=f"frozen for {frozen_frames} frames ({frozen_frames / fps:.1f} s) at "
+               f"{times[start]:.1f}-{times[min(start + run, n - 1)]:.1f} s"))
+
+    cut_at = np.zeros(n, bool)
+    cut_at[1:] |= cut
+    cut_at[:-1] |= cut
+    near_cut = np.convolve(cut_at, np.ones(5), "same")[:n] > 0
+    keep = ~(dark | near_cut)
+    lab = m.lab_means(frames.color)
+    out["flicker_luma"] = round(m.flicker(means, keep), 4)
+    out["flicker_color"] = round(m.flicker(lab[:, 1:], keep), 4)
+    checks.append(check(
+        "flicker_luma", "flicker", out["flicker_luma"], s.max_flicker_luma,
+        unit="luma RMS", failed=out["flicker_luma"] > s.max_flicker_luma,
+        reason=f"luma flicker {out['flicker_luma']:.2f} > {s.max_flicker_luma}"))
+    checks.append(check(
+        "flicker_color", "flicker", out["flicker_color"], s.max_flicker_color,
+        unit="a*b* RMS", failed=out["flicker_color"] > s.max_flicker_color,
+        reason=f"colour flicker {out['flicker_color']:.2f} > {s.max_flicker_color}"))
+
+    k = min(3, n)
+    head, tail = slice(0, k), slice(n - k, n)
+    drift = float(means[tail].mean() - means[head].mean())
+    expected = 0.0
+    if fid is not None and abs(drift) > s.max_drift_luma / 3:
+        # The still itself gets darker or brighter from the first window to the last one.
+        expected = float(m.crop_fraction(source_gray, fid_last().window).mean()
+                         - m.crop_fraction(source_gray, fid.window).mean())
+    out["drift_luma"] = round(abs(drift - expected), 4)
+    out["drift_color"] = round(float(np.linalg.norm(lab[tail, 1:].mean(0)
+                                                    - lab[head, 1:].mean(0))), 4)
+    checks.append(check(
+        "drift_luma", "drift", out["drift_luma"], s.max_drift_luma, unit="luma",
+        failed=out["drift_luma"] > s.max_drift_luma,
+        reason=f"lighting drift {out['drift_luma']:.1f} > {s.max_drift_luma} from first to "
+               "last frame" + (" beyond what the still shows" if fid is not None else "")))
+    checks.append(check(
+        "drift_color", "drift", out["drift_color"], s.max_drift_color, unit="a*b*",
+        failed=out["drift_color"] > s.max_drift_color,
+        reason=f"colour drift {out['drift_color']:.1f} > {s.max_drift_color} from first to "
+               "last frame"))
+
+    if fid is not None:
+        out["ssim_first"] = round(fid.ssim, 4)
+        out["psnr_first"] = round(fid.psnr, 3)
+        out["fidelity_zoom"] = round(fid.zoom, 4)
+        checks.append(check(
+            "ssim_first", "fidelity", fid.ssim, s.min_ssim_first,
+            failed=fid.ssim < s.min_ssim_first,
+            reason=f"first frame SSIM {fid.ssim:.2f} < {s.min_ssim_first} vs source image"))
+        checks.append(check(
+            "psnr_first", "fidelity", fid.psnr, s.min_psnr_first, unit="dB",
+            failed=fid.psnr < s.min_psnr_first,
+            reason=f"first frame PSNR {fid.psnr:.1f} dB < {s.min_psnr_first} dB vs source image"))
+        if source_rgb is not None:
+            checks += _colour_checks(frames, fid, source_rgb, s, out)
+        checks += _composition_checks(frames, source_gray, fid, fid_last, s, out)
+    return out, checks
+
+
+def _overlap(box: tuple[float, float, float, float],
+             window: tuple[float, float, float, float]) -> float:
+    """Share of ``box`` (x0, y0, x1, y1) inside ``window`` (same form)."""
+    w = max(0.0, min(box[2], window[2]) - max(box[0], window[0]))
+    h = max(0.0, min(box[3], window[3]) - max(box[1], window[1]))
+    area = (box[2] - box[0]) * (box[3] - box[1])
+    return w * h / area if area > 0 else 1.0
+
+
+def _composition_checks(frames: AnalysisFrames, source_gray: np.ndarray, fid: m.Fidelity,
+                        fid_last: Callable[[], m.Fidelity], s: QualitySettings,
+                        out: dict[str, float]) -> list[QualityCheck]:
+    """How much of the main face (with headroom) each sampled frame shows, over the whole move.
+
+    Faces are found once on the still; each sampled frame's window on the still is the
+    fidelity match, so a head cut by the frame edge at the start, the end or mid-move counts.
+    """
+    # Imported here: the renderer's package may import the gate's metrics (one motion meter).
+    from video_agent.adapters.render.focus import detect_faces
+
+    faces = detect_faces(_small_gray(source_gray), profiles=False)
+    out["faces_in_source"] = float(len(faces))
+    if not faces:
+        return []
+    n = frames.count
+    matched = {0: fid, n - 1: fid_last()}
+    for i in sorted({n // 2} - set(matched)):
+        matched[i] = m.fidelity(frames.gray[i], source_gray)
+    x, y, w, h = faces[0]
+    head = (x, max(0.0, y - s.composition_headroom * h), x + w, y + h)
+    coverage = {i: _overlap(head, f.window) for i, f in matched.items()}
+    worst = min(coverage, key=coverage.__getitem__)
+    out["main_face_coverage"] = round(coverage[worst], 4)
+    where = {0: "first frame", n - 1: "last frame"}.get(worst, f"{frames.times[worst]:.1f} s")
+    found = check(
+        "main_face_coverage", "composition", coverage[worst], s.min_face_coverage,
+        failed=coverage[worst] < s.min_face_coverage,
+        reason=f"the main face with its headroom is {coverage[worst]:.0%} in frame on the "
+               f"{where} (at least {s.min_face_coverage:.0%}): the head is cut by the frame "
+               "edge")
+    if found.status == "failed" and not s.fail_on_composition:
+        found.status, found.action = "flagged", "recorded"
+    return [found]
+
+
+def _small_gray(gray: np.ndarray, side: int = 640) -> np.ndarray:
+    k = min(1.0, side / max(gray.shape))
+    if k >= 1.0:
+        return gray
+    return cv2.resize(gray, None, fx=k, fy=k, interpolation=cv2.INTER_AREA)
+
+
+def _colour_checks(frames: AnalysisFrames, fid: m.Fidelity, source_rgb: np.ndarray,
+                   s: QualitySettings, out: dict[str, float]) -> list[QualityCheck]:
+    thumb = m.crop_fraction(frames.color[0], fid.content)
+    window = m.crop_fraction(source_rgb, fid.window)
+    colour = m.colour_fidelity(thumb, window)
+    out["colour_delta_e"] = round(colour.delta_e, 3)
+    out["colour_cast"] = round(colour.cast, 3)
+    out["colour_channel_order"] = round(colour.channel_order, 4)
+    out["colour_tone_spread"] = round(colour.tone_spread, 4)
+    spread_off = abs(colour.tone_spread - 1)
+    return [
+        check("colour_tone_spread", "colour", colour.tone_spread, s.max_tone_spread_change,
+              failed=spread_off > s.max_tone_spread_change,
+              reason=f"tonal range {colour.tone_spread:.2f}x the still's (off by more than "
+                     f"{s.max_tone_spread_change:.0%}: "
+                     + ("squeezed, as full range shown as limited)" if colour.tone_spread < 1
+                        else "stretched, as limited range shown as full)")),
+        check("colour_delta_e", "colour", colour.delta_e, s.max_colour_delta_e, unit="CIEDE2000",
+              failed=colour.delta_e > s.max_colour_delta_e,
+              reason=f"first frame colours differ from the still by {colour.delta_e:.1f} "
+                     f"CIEDE2000 > {s.max_colour_delta_e}"),
+        check("colour_cast", "colour", colour.cast, s.max_colour_cast, unit="a*b*",
+              failed=colour.cast > s.max_colour_cast,
+              reason=f"colour cast of {colour.cast:.1f} a*b* > {s.max_colour_cast} vs the still"),
+        check("colour_channel_order", "colour", colour.channel_order, s.min_channel_order,
+              failed=colour.channel_order < s.min_channel_order,
+              reason=f"RGB channels do not follow the still's (order score "
+                     f"{colour.channel_order:.2f} < {s.min_channel_order}: swapped channels)"),
+    ]
+
+
+def spec_checks(info: ProbeInfo, settings: QualitySettings, target: tuple[int, int]
+                ) -> list[QualityCheck]:
+    """Where a probed clip meets or misses the technical spec, one check per property."""
+    s = settings
+    duration_ok = s.min_duration - 0.5 / s.fps <= info.duration <= s.max_duration + 0.5 / s.fps
+    return [
+        check("size", "resolution/aspect", info.width * info.height, target[0] * target[1],
+              unit="pixels", failed=(info.width, info.height) != target,
+              reason=f"size {info.width}x{info.height} != {target[0]}x{target[1]}"),
+        check("fps", "frame rate", info.fps, s.fps, unit="fps", failed=abs(info.fps - s.fps) > 0.01,
+              reason=f"fps {info.fps:g} != {s.fps}"),
+        check("codec", "codec", 0.0 if info.codec == "h264" and info.pix_fmt == "yuv420p" else 1.0,
+              0.0, failed=info.codec != "h264" or info.pix_fmt != "yuv420p",
+              reason=f"codec {info.codec}/{info.pix_fmt} != h264/yuv420p"),
+        check("bitrate", "bitrate", info.bitrate / 1e6, s.max_bitrate / 1e6
+              if info.bitrate > s.max_bitrate else s.min_bitrate / 1e6, unit="Mbps",
+              failed=not s.min_bitrate <= info.bitrate <= s.max_bitrate,
+              reason=f"bitrate {info.bitrate / 1e6:.2f} Mbps outside "
+                     f"{s.min_bitrate / 1e6:g}-{s.max_bitrate / 1e6:g} Mbps"),
+        check("duration", "duration", info.duration, s.max_duration
+              if info.duration > s.max_duration else s.min_duration, unit="s",
+              failed=not duration_ok,
+              reason=f"duration {info.duration:.2f} s outside "
+                     f"{s.min_duration:g}-{s.max_duration:g} s"),
+        check("audio_streams", "audio", info.audio_streams, 0, unit="streams",
+              failed=bool(info.audio_streams),
+              reason=f"{info.audio_streams} audio stream(s)"),
+        check("moov_front", "container", 0.0 if info.moov_front is False else 1.0, 1.0,
+              failed=info.moov_front is False, reason="moov atom after the media data"),
+    ]
