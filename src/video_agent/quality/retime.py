@@ -17,12 +17,13 @@ _TRACK_WIDTH = 320
 
 
 def pair_motion(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
-    """2x3 similarity transform taking ``a``'s pixels to ``b``'s (RGB frames), or None."""
+    """2x3 similarity transform taking ``a``'s pixels to ``b``'s (RGB or single-channel luma
+    frames of the same size), or None."""
+    if a.ndim == 3:
+        a, b = cv2.cvtColor(a, cv2.COLOR_RGB2GRAY), cv2.cvtColor(b, cv2.COLOR_RGB2GRAY)
     k = min(1.0, _TRACK_WIDTH / a.shape[1])
-    ga = cv2.resize(cv2.cvtColor(a, cv2.COLOR_RGB2GRAY), None, fx=k, fy=k,
-                    interpolation=cv2.INTER_AREA)
-    gb = cv2.resize(cv2.cvtColor(b, cv2.COLOR_RGB2GRAY), None, fx=k, fy=k,
-                    interpolation=cv2.INTER_AREA)
+    ga = cv2.resize(a, None, fx=k, fy=k, interpolation=cv2.INTER_AREA)
+    gb = cv2.resize(b, None, fx=k, fy=k, interpolation=cv2.INTER_AREA)
     points = cv2.goodFeaturesToTrack(ga, maxCorners=200, qualityLevel=0.01, minDistance=6)
     if points is None or len(points) < 8:
         return None

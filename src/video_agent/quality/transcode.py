@@ -139,7 +139,7 @@ class _Resampler:
         self.emitted = 0
         self.held: av.VideoFrame | None = None
         self.held_time = 0.0
-        self._held_rgb: np.ndarray | None = None
+        self._held_block: np.ndarray | None = None
 
     @property
     def done(self) -> bool:
@@ -166,20 +166,39 @@ class _Resampler:
             self._write(scaled)
 
     def _emit_towards(self, after: av.VideoFrame, until: float) -> None:
-        """Ticks before source time ``until``: in-betweens from the held frame to ``after``."""
-        if self._held_rgb is None:
-            self._held_rgb = _rgb(self.scaler(self.held))  # type: ignore[arg-type]
-        a = self._held_rgb
-        b = _rgb(self.scaler(after))
-        motion = pair_motion(a, b)
+        """Ticks before source time ``until``: in-betweens from the held frame to ``after``.
+
+        A rate change (neighbours 1/30 s apart) blends the two frames, as a frame-rate filter
+        does; a declared slow-down (frames shown far apart) moves both along the camera's motion
+        first, on the Y, Cb and Cr planes, so the move carries on instead of cross-fading.
+        """
+        if self._held_block is None:
+            self._held_block = self.scaler(self.held).to_ndarray()  # type: ignore[arg-type]
+        a = self._held_block
+        b = self.scaler(after).to_ndarray()
+        slow = self.plan.speed > 1
+        motion = chroma = None
+        if slow:
+            motion = pair_motion(_planes(a)[0], _planes(b)[0])
+            if motion is not None:
+                chroma = motion.copy()
+                chroma[:, 2] /= 2  # half-size planes: same turn and zoom, half the shift
         span = until - self.held_time
         plan = self.plan
         while self._due(until):
             at = self.emitted / plan.fps / plan.speed
             weight = min(1.0, max(0.0, (at - self.held_time) / span)) if span > 0 else 0.0
-            picture = in_between(a, b, weight, motion)
-            self._write(_yuv(picture))
-        self._held_rgb = b
+            if weight <= 0.0:
+                block = a
+            elif not slow or motion is None:
+                block = cv2.addWeighted(a, 1 - weight, b, weight, 0)
+            else:
+                pa, pb = _planes(a), _planes(b)
+                block = _pack(in_between(pa[0], pb[0], weight, motion),
+                              in_between(pa[1], pb[1], weight, chroma),
+                              in_between(pa[2], pb[2], weight, chroma))
+            self._write(av.VideoFrame.from_ndarray(block, format="yuv420p"))
+        self._held_block = b
 
     def add(self, frame: av.VideoFrame, t: float) -> None:
         if self.held is not None and self.interpolate:
@@ -193,18 +212,18 @@ class _Resampler:
             self._emit(None)
 
 
-def _rgb(frame: av.VideoFrame) -> np.ndarray:
-    """A BT.709 limited-range yuv420p frame as RGB."""
-    return frame.reformat(format="rgb24", src_colorspace=Colorspace.ITU709,
-                          src_color_range=ColorRange.MPEG,
-                          dst_color_range=ColorRange.JPEG).to_ndarray()
+def _planes(block: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The Y, Cb and Cr planes of a packed yuv420p picture of even size."""
+    h, w = block.shape[0] * 2 // 3, block.shape[1]
+    flat = block[h:].reshape(-1)
+    quarter = (h // 2) * (w // 2)
+    return (block[:h], flat[:quarter].reshape(h // 2, w // 2),
+            flat[quarter:].reshape(h // 2, w // 2))
 
 
-def _yuv(rgb: np.ndarray) -> av.VideoFrame:
-    """RGB as a BT.709 limited-range yuv420p frame (the encoder's tags)."""
-    return av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(
-        format="yuv420p", dst_colorspace=Colorspace.ITU709, src_color_range=ColorRange.JPEG,
-        dst_color_range=ColorRange.MPEG)
+def _pack(y: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    h, w = y.shape
+    return np.concatenate([y.reshape(-1), u.reshape(-1), v.reshape(-1)]).reshape(h * 3 // 2, w)
 
 
 def repair_settings(settings: QualitySettings, plan: RepairPlan) -> EncodeSettings:
