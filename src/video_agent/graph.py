@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeAlias
 
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
@@ -32,8 +32,14 @@ from video_agent.video_agent_node import (
 )
 from video_agent.video_agent_node.common import context_of, storage_of
 
+VideoAgentGraph: TypeAlias = CompiledStateGraph[SceneState, VideoAgentContext, SceneInput,
+                                                SceneOutput]
+StoryGraph: TypeAlias = ("CompiledStateGraph[StoryRunState, VideoAgentContext, StoryState, "
+                          "StoryState]")
+AnyGraph: TypeAlias = CompiledStateGraph[Any, Any, Any, Any]
 
-def build_video_agent_graph(checkpointer: Any = None) -> CompiledStateGraph:
+
+def build_video_agent_graph(checkpointer: Any = None) -> VideoAgentGraph:
     """The Video Agent for one scene: ``SceneInput`` in, ``SceneOutput`` (story keys) out."""
     graph = StateGraph(SceneState, context_schema=VideoAgentContext,
                        input_schema=SceneInput, output_schema=SceneOutput)
@@ -65,7 +71,7 @@ class StoryRunState(StoryState, total=False):
 
 
 async def scenes_to_generate(state: StoryState,
-                             ctx: VideoAgentContext) -> tuple[list[str], dict]:
+                             ctx: VideoAgentContext) -> tuple[list[str], dict[str, SceneVideo]]:
     """Scenes this pass must generate, and the stored videos of the ones it can keep.
 
     A scene with a good current video on disk is kept unless forced; ``only_scenes`` limits the
@@ -154,7 +160,7 @@ async def summarize_story(state: StoryRunState,
 
 
 def build_story_graph(checkpointer: Any = None,
-                      video_agent: CompiledStateGraph | None = None) -> CompiledStateGraph:
+                      video_agent: AnyGraph | None = None) -> StoryGraph:
     """``prepare_story`` -> one Video Agent branch per scene (``Send``) -> ``summarize_story``."""
     graph = StateGraph(StoryRunState, context_schema=VideoAgentContext,
                        input_schema=StoryState, output_schema=StoryState)
@@ -177,7 +183,7 @@ def story_input(story_id: str, scenes: list[SceneContext],
             "narration": dict(narration or {})}
 
 
-class _ServedGraph(CompiledStateGraph):
+class _ServedGraph(CompiledStateGraph[Any, Any, Any, Any]):
     """A compiled graph whose copies keep the msgpack allowlist ``compile`` derived from its
     schemas (under ``LANGGRAPH_STRICT_MSGPACK``). The LangGraph server copies a graph to attach
     its checkpointer, and ``Pregel.copy`` starts that allowlist afresh, which would leave the
@@ -189,8 +195,8 @@ class _ServedGraph(CompiledStateGraph):
         return clone
 
 
-def served_graph(name: Literal["video_agent", "story"]) -> CompiledStateGraph:
+def served_graph(name: Literal["video_agent", "story"]) -> AnyGraph:
     """One of the graphs ``langgraph.json`` declares, compiled for the LangGraph server."""
-    graph = build_video_agent_graph() if name == "video_agent" else build_story_graph()
+    graph: AnyGraph = build_video_agent_graph() if name == "video_agent" else build_story_graph()
     graph.__class__ = _ServedGraph
     return graph
