@@ -24,8 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from fakefal_fixtures import make_request, make_still
 from video_agent.adapters.providers.fal.endpoints import get_endpoint
 from video_agent.adapters.providers.fal.provider import FalProvider
-from video_agent.fakefal import FakeFalServer
-from video_agent.fakefal.testing import fal_client_pointed_at
+from video_agent_dev.fakefal import FakeFalServer
+from video_agent_dev.fakefal.testing import fal_client_pointed_at
 
 ENDPOINT = "fal-ai/ltx-video/image-to-video"
 
