@@ -21,6 +21,7 @@ from video_agent.models import (
     VideoParams,
 )
 from video_agent.quality import QualityError, QualitySettings, assess_clip, probe
+from video_agent.values import FieldValueError, Resolution
 
 
 def _params(clip: Path, image: Path | None, duration: float | None) -> VideoParams:
@@ -39,10 +40,10 @@ def _params(clip: Path, image: Path | None, duration: float | None) -> VideoPara
 
 def _size(text: str) -> tuple[int, int]:
     try:
-        width, height = (int(v) for v in text.lower().split("x"))
-    except ValueError as exc:
-        raise typer.BadParameter(f"'{text}' is not WIDTHxHEIGHT", param_hint="--size") from exc
-    return width, height
+        size = Resolution.parse(text, "--size")
+    except FieldValueError as exc:
+        raise typer.BadParameter(exc.reason, param_hint="--size") from exc
+    return size.width, size.height
 
 
 @app.command("assess")

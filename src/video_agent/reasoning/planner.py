@@ -24,6 +24,7 @@ from video_agent.models import (
 from video_agent.reasoning import rules
 from video_agent.reasoning import vocabulary as vocab
 from video_agent.reasoning.analyze import avoided_moves, split_image_prompt
+from video_agent.values import SPEC_MIN_RESOLUTION, Resolution
 
 NARRATION_FLAG = "narration_longer_than_clip"
 _ASPECT = re.compile(r"\b(?:9:16|1:1|4:3|3:4|4:5|21:9|2\.39:1|(?:vertical|portrait|square)"
@@ -100,9 +101,8 @@ def clamp_duration(value: float, trace: ReasoningTrace, source: Source,
 
 def thresholds_for(params: VideoParams) -> QualityThresholds:
     """The quality thresholds a clip made from ``params`` must meet."""
-    width, height = (int(v) for v in params.generation.resolution.lower().split("x"))
-    width, height = max(width, SPEC_MIN_WIDTH), max(height, SPEC_MIN_HEIGHT)
-    return QualityThresholds(min_resolution=f"{width}x{height}",
+    asked = Resolution.parse(params.generation.resolution, "generation.resolution")
+    return QualityThresholds(min_resolution=str(asked.at_least(SPEC_MIN_RESOLUTION)),
                              min_fps=max(params.generation.fps, SPEC_FPS),
                              min_duration=params.motion.duration)
 
