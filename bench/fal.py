@@ -35,10 +35,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from fakefal_fixtures import make_request, make_still
 from video_agent.adapters.providers.fal.endpoints import DEFAULT_PRIMARY, get_endpoint
 from video_agent.adapters.providers.fal.provider import FalProvider
-from video_agent.fakefal import FakeFalServer
-from video_agent.fakefal.testing import fal_client_pointed_at
 from video_agent.models import GenerationRequest, QualityReport
 from video_agent.quality import QualitySettings, assess_clip
+from video_agent_dev.fakefal import FakeFalServer
+from video_agent_dev.fakefal.testing import fal_client_pointed_at
 
 try:  # the CPU pool the assess_quality node runs the gate in
     from video_agent.cpu_pool import run_cpu

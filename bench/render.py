@@ -10,7 +10,8 @@ Every figure comes from this run on this machine:
 - ffmpeg's ``zoompan`` filter (the ``ffmpeg`` on PATH) and a MoviePy Ken Burns (resize the still,
   crop a whole-pixel box per frame), each given the very same camera path and encoder settings;
   a peer that is not installed is skipped and said so;
-- smoothness of every output by one meter (``motion_meter``): features tracked between
+- smoothness of every output by one meter (``video_agent_dev.motion_meter``, the gate's motion
+  estimator at its precise settings): features tracked between
   consecutive frames, a similarity transform by RANSAC, jitter = RMS deviation of the per-frame
   motion from a smooth fit, and the largest such deviation ("max jump"), in pixels.
 
@@ -38,10 +39,10 @@ import numpy as np
 
 from video_agent.adapters.render import render_clip
 from video_agent.adapters.render.encode import ClipEncoder, EncodeSettings
-from video_agent.adapters.render.motion_meter import measure
 from video_agent.adapters.render.pipeline import PRESETS, frame_cameras, load_rgb, plan_render
 from video_agent.adapters.render.trajectory import Camera, plan_trajectory
 from video_agent.models import MotionSpec
+from video_agent_dev.motion_meter import measure
 
 FPS = 24
 

@@ -22,9 +22,9 @@ import av
 import cv2
 import numpy as np
 
-from video_agent.fakefal.video import render_clip
 from video_agent.quality import QualitySettings, plan_repair, probe
 from video_agent.quality import transcode as t
+from video_agent_dev.fakefal.video import render_clip
 
 
 def cpu_s() -> float:

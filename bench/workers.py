@@ -30,7 +30,7 @@ from langgraph_sdk import get_client
 from aegra_fixtures import Cluster, aegra_cluster
 from conftest import still
 from video_agent.adapters.providers.fal.endpoints import DEFAULT_PRIMARY
-from video_agent.fakefal import FakeFalServer
+from video_agent_dev.fakefal import FakeFalServer
 
 TICKS = os.sysconf("SC_CLK_TCK")
 

@@ -2,7 +2,7 @@
 
 ``fake_fal_server`` starts one server (HTTPS + CONNECT proxy) for the session in a background
 thread. ``fake_fal`` resets it for one test and points the already imported fal-client at it by
-patching its module globals (see ``video_agent.fakefal.testing``); a subprocess gets the same
+patching its module globals (see ``video_agent_dev.fakefal.testing``); a subprocess gets the same
 effect from ``server.env()`` alone.
 """
 
@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw
 
-from video_agent.fakefal import FakeFalServer
-from video_agent.fakefal.testing import fal_client_pointed_at
 from video_agent.models import GenerationRequest, LocalImage, MotionSpec, SceneSpec, VideoParams
+from video_agent_dev.fakefal import FakeFalServer
+from video_agent_dev.fakefal.testing import fal_client_pointed_at
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from video_agent.inputs import DEFAULT_MAX_SCENES
+from video_agent.values import Resolution
 
 ALLOW_PRIVATE_URLS_ENV = "VIDEO_AGENT_ALLOW_PRIVATE_URLS"
 
@@ -143,11 +144,5 @@ class VideoAgentContext:
     @property
     def size(self) -> tuple[int, int]:
         """``resolution`` as (width, height); it must be 16:9, at least 1024x576, even sizes."""
-        try:
-            width, height = (int(v) for v in self.resolution.lower().split("x"))
-        except ValueError:
-            raise ValueError(f"resolution {self.resolution!r} is not WIDTHxHEIGHT") from None
-        if width < 1024 or height < 576 or width * 9 != height * 16 or width % 2 or height % 2:
-            raise ValueError(f"resolution {self.resolution!r} must be 16:9, even and at least "
-                             "1024x576 (e.g. 1280x720, 1920x1080)")
-        return width, height
+        size = Resolution.parse(self.resolution).checked_for_spec()
+        return size.width, size.height

@@ -8,8 +8,7 @@ brings its own); the CLI compiles the story graph with its checkpointer through
 from __future__ import annotations
 
 from collections.abc import Hashable
-from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal, TypeAlias
 
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
@@ -17,10 +16,10 @@ from langgraph.runtime import Runtime
 from langgraph.types import Send
 
 from video_agent.context import VideoAgentContext
-from video_agent.models import NarrationTiming, SceneContext, SceneVideo
+from video_agent.models import NarrationTiming, SceneContext
 from video_agent.remote import remote_scene
 from video_agent.state import SceneInput, SceneOutput, SceneState, StoryState, scene_order
-from video_agent.story import check_story_state
+from video_agent.story_pass import StoryRunState, prepare_story, summarize_story
 from video_agent.video_agent_node import (
     analyze_context,
     assess_quality,
@@ -30,10 +29,16 @@ from video_agent.video_agent_node import (
     routing,
     store,
 )
-from video_agent.video_agent_node.common import context_of, storage_of
+from video_agent.video_agent_node.common import context_of
+
+VideoAgentGraph: TypeAlias = CompiledStateGraph[SceneState, VideoAgentContext, SceneInput,
+                                                SceneOutput]
+StoryGraph: TypeAlias = CompiledStateGraph[StoryRunState, VideoAgentContext, StoryState,
+                                           StoryState]
+AnyGraph: TypeAlias = CompiledStateGraph[Any, Any, Any, Any]
 
 
-def build_video_agent_graph(checkpointer: Any = None) -> CompiledStateGraph:
+def build_video_agent_graph(checkpointer: Any = None) -> VideoAgentGraph:
     """The Video Agent for one scene: ``SceneInput`` in, ``SceneOutput`` (story keys) out."""
     graph = StateGraph(SceneState, context_schema=VideoAgentContext,
                        input_schema=SceneInput, output_schema=SceneOutput)
@@ -56,44 +61,6 @@ def build_video_agent_graph(checkpointer: Any = None) -> CompiledStateGraph:
 
 
 # --------------------------------------------------------------------------- story level
-
-
-class StoryRunState(StoryState, total=False):
-    """The story graph's state: the shared story keys plus which scenes this pass generates."""
-
-    pending: Annotated[list[str], lambda _old, new: new]
-
-
-async def scenes_to_generate(state: StoryState,
-                             ctx: VideoAgentContext) -> tuple[list[str], dict]:
-    """Scenes this pass must generate, and the stored videos of the ones it can keep.
-
-    A scene with a good current video on disk is kept unless forced; ``only_scenes`` limits the
-    pass. Failed scenes (no video) are always retried.
-    """
-    storage = storage_of(ctx)
-    story_id = state.get("story_id", "")
-    only = {str(s) for s in ctx.only_scenes}
-    forced = {str(s) for s in ctx.force_scenes}
-    pending: list[str] = []
-    kept: dict[str, SceneVideo] = {}
-    for key in sorted(state.get("scenes") or {}, key=scene_order):
-        if only and key not in only:
-            continue
-        current = await storage.current(story_id, key) if story_id else None
-        if current is not None and key not in forced:
-            kept[key] = current
-        else:
-            pending.append(key)
-    return pending, kept
-
-
-async def prepare_story(state: StoryRunState,
-                        runtime: Runtime[VideoAgentContext]) -> dict[str, Any]:
-    ctx = context_of(runtime)
-    check_story_state(state, max_scenes=ctx.max_scenes)  # a bad story stops here, whole
-    pending, kept = await scenes_to_generate(state, ctx)
-    return {"pending": pending, "videos": kept, "errors": dict.fromkeys(kept)}
 
 
 def scene_sends(state: StoryState, keys: list[str] | None = None,
@@ -127,34 +94,8 @@ def dispatch_scenes(state: StoryRunState,
     return scene_sends(state, pending, node) if pending else "nothing to generate"
 
 
-async def summarize_story(state: StoryRunState,
-                          runtime: Runtime[VideoAgentContext]) -> dict[str, Any]:
-    """Write ``story.json``: every scene's video or error, for humans and the assembler."""
-    ctx = context_of(runtime)
-    story_id = state.get("story_id", "")
-    if not story_id:
-        return {}
-    videos, errors = state.get("videos") or {}, state.get("errors") or {}
-    summary = {
-        "story_id": story_id,
-        "updated_at": datetime.now(UTC).isoformat(),
-        "scenes": {
-            key: ({"status": "done", "video_url": videos[key].video_url,
-                   "path": videos[key].path, "version": videos[key].version,
-                   "duration": videos[key].metadata.get("duration")}
-                  if key in videos else
-                  {"status": "failed", **errors[key].model_dump()} if key in errors else
-                  {"status": "not_run"})
-            for key in sorted(state.get("scenes") or {}, key=scene_order)
-        },
-        "planned_durations": state.get("planned_durations") or {},
-    }
-    await storage_of(ctx).write_story_summary(story_id, summary)
-    return {}
-
-
 def build_story_graph(checkpointer: Any = None,
-                      video_agent: CompiledStateGraph | None = None) -> CompiledStateGraph:
+                      video_agent: AnyGraph | None = None) -> StoryGraph:
     """``prepare_story`` -> one Video Agent branch per scene (``Send``) -> ``summarize_story``."""
     graph = StateGraph(StoryRunState, context_schema=VideoAgentContext,
                        input_schema=StoryState, output_schema=StoryState)
@@ -177,7 +118,7 @@ def story_input(story_id: str, scenes: list[SceneContext],
             "narration": dict(narration or {})}
 
 
-class _ServedGraph(CompiledStateGraph):
+class _ServedGraph(CompiledStateGraph[Any, Any, Any, Any]):
     """A compiled graph whose copies keep the msgpack allowlist ``compile`` derived from its
     schemas (under ``LANGGRAPH_STRICT_MSGPACK``). The LangGraph server copies a graph to attach
     its checkpointer, and ``Pregel.copy`` starts that allowlist afresh, which would leave the
@@ -189,8 +130,8 @@ class _ServedGraph(CompiledStateGraph):
         return clone
 
 
-def served_graph(name: Literal["video_agent", "story"]) -> CompiledStateGraph:
+def served_graph(name: Literal["video_agent", "story"]) -> AnyGraph:
     """One of the graphs ``langgraph.json`` declares, compiled for the LangGraph server."""
-    graph = build_video_agent_graph() if name == "video_agent" else build_story_graph()
+    graph: AnyGraph = build_video_agent_graph() if name == "video_agent" else build_story_graph()
     graph.__class__ = _ServedGraph
     return graph

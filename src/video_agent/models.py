@@ -27,7 +27,12 @@ from video_agent.inputs import (
     InputError,
     check_plain,
 )
-from video_agent.motion_names import Easing, MotionType, Speed
+from video_agent.motion_names import Easing as Easing  # re-exported
+from video_agent.motion_names import MotionType as MotionType  # re-exported
+from video_agent.motion_names import Speed as Speed  # re-exported
+from video_agent.values import CLIP_SECONDS, Resolution
+from video_agent.values import SPEC_MIN_HEIGHT as SPEC_MIN_HEIGHT  # re-exported
+from video_agent.values import SPEC_MIN_WIDTH as SPEC_MIN_WIDTH  # re-exported
 
 Source = Literal[
     "layer1", "scene", "image_prompt", "speech_timing", "provider_capability", "default",
@@ -35,10 +40,8 @@ Source = Literal[
 ]
 Slot = Literal["primary", "fallback"]
 
-SPEC_MIN_DURATION = 4.0
-SPEC_MAX_DURATION = 10.0
+SPEC_MIN_DURATION, SPEC_MAX_DURATION = CLIP_SECONDS
 SPEC_FPS = 24
-SPEC_MIN_WIDTH, SPEC_MIN_HEIGHT = 1024, 576
 SPEC_MIN_BITRATE, SPEC_MAX_BITRATE = 2_000_000, 5_000_000
 
 
@@ -348,7 +351,7 @@ class ProbeInfo(_Model):
 
     @property
     def resolution(self) -> str:
-        return f"{self.width}x{self.height}"
+        return str(Resolution(self.width, self.height))
 
 
 QualityProperty = Literal[

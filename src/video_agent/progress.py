@@ -83,10 +83,11 @@ class Finished(_Event):
 
 RunEvent = Annotated[Planned | Progress | SceneDone | SceneFailed | Started | Finished,
                      Field(discriminator="event")]
-_ADAPTER: TypeAdapter[Any] = TypeAdapter(RunEvent)
+AnyEvent = Planned | Progress | SceneDone | SceneFailed | Started | Finished
+_ADAPTER: TypeAdapter[AnyEvent] = TypeAdapter(RunEvent)
 
 
-def parse_event(event: Any) -> Planned | Progress | SceneDone | SceneFailed | Started | Finished:
+def parse_event(event: Any) -> AnyEvent:
     """An event model from a model or a dict; ``ValueError`` for anything else."""
     if isinstance(event, _Event):
         return event  # type: ignore[return-value]

@@ -162,9 +162,9 @@ async def _existing_run(client: Any, thread_id: str, task_key: str) -> dict[str,
     mine = [r for r in runs
             if ((r.get("config") or {}).get("configurable") or {}).get(TASK_KEY) == task_key]
     if mine:
-        return max(mine, key=lambda r: str(r["created_at"]))
+        return dict(max(mine, key=lambda r: str(r["created_at"])))
     active = [r for r in runs if r["status"] in ACTIVE]
-    return active[0] if active else None
+    return dict(active[0]) if active else None
 
 
 def _jsonable(value: Any) -> Any:

@@ -67,7 +67,7 @@ class GpuCollector:
 
 def _nvml_readings() -> list[tuple[float, float]]:
     try:
-        import pynvml  # type: ignore[import-not-found]
+        import pynvml
     except ImportError:
         return []
     try:

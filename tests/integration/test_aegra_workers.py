@@ -19,9 +19,9 @@ from aegra_fixtures import Cluster, Instance, aegra_cluster
 from conftest import still
 from video_agent.adapters.providers.fal.endpoints import DEFAULT_PRIMARY
 from video_agent.adapters.providers.fal.ledger import LEDGER_FILE
-from video_agent.fakefal import FakeFalServer
 from video_agent.graph import build_story_graph
 from video_agent.remote import scene_thread_id
+from video_agent_dev.fakefal import FakeFalServer
 from videocheck import assert_spec_clip
 
 pytestmark = pytest.mark.slow

@@ -16,7 +16,7 @@ import pytest
 import fakefal_fixtures
 from conftest import ROOT, run_cli, still, write_story
 from video_agent.adapters.providers.fal.endpoints import DEFAULT_PRIMARY
-from video_agent.fakefal import FakeFalServer
+from video_agent_dev.fakefal import FakeFalServer
 
 fake_fal_server = fakefal_fixtures.fake_fal_server
 fake_fal = fakefal_fixtures.fake_fal

@@ -19,8 +19,8 @@ from video_agent.adapters.providers.base import ProviderError
 from video_agent.adapters.providers.fal.endpoints import DEFAULT_PRIMARY, get_endpoint
 from video_agent.adapters.providers.fal.ledger import Ledger
 from video_agent.adapters.providers.fal.provider import FalProvider
-from video_agent.fakefal import FakeFalServer
-from video_agent.fakefal.scenario import FAULT_KINDS, Scenario, draw_fault
+from video_agent_dev.fakefal import FakeFalServer
+from video_agent_dev.fakefal.scenario import FAULT_KINDS, Scenario, draw_fault
 
 fake_fal_server = fakefal_fixtures.fake_fal_server
 fake_fal = fakefal_fixtures.fake_fal

@@ -19,7 +19,7 @@ import fakefal_fixtures
 from fakefal_fixtures import make_request, make_still
 from video_agent.adapters.providers.fal.endpoints import DEFAULT_PRIMARY
 from video_agent.adapters.providers.fal.ledger import Ledger
-from video_agent.fakefal import DUMMY_KEY
+from video_agent_dev.fakefal import DUMMY_KEY
 
 fake_fal_server = fakefal_fixtures.fake_fal_server
 fake_fal = fakefal_fixtures.fake_fal

@@ -20,7 +20,7 @@ from video_agent.adapters.providers.fal.endpoints import (
 )
 from video_agent.adapters.providers.fal.ledger import Ledger
 from video_agent.adapters.providers.fal.provider import FalProvider
-from video_agent.fakefal import DUMMY_KEY, FakeFalServer
+from video_agent_dev.fakefal import DUMMY_KEY, FakeFalServer
 
 fake_fal_server = fakefal_fixtures.fake_fal_server
 fake_fal = fakefal_fixtures.fake_fal

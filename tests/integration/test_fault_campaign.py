@@ -26,8 +26,8 @@ import fakefal_fixtures
 from conftest import run_cli, still, write_story
 from video_agent.adapters.providers.fal.endpoints import DEFAULT_FALLBACK, DEFAULT_PRIMARY
 from video_agent.adapters.providers.fal.ledger import LEDGER_FILE, LIVE, Ledger
-from video_agent.fakefal import FakeFalServer
-from video_agent.fakefal.scenario import FAULT_KINDS
+from video_agent_dev.fakefal import FakeFalServer
+from video_agent_dev.fakefal.scenario import FAULT_KINDS
 
 fake_fal_server = fakefal_fixtures.fake_fal_server
 fake_fal = fakefal_fixtures.fake_fal

@@ -22,7 +22,7 @@ import fakefal_fixtures
 from conftest import run_cli, still, write_story
 from video_agent.adapters.providers.fal.endpoints import DEFAULT_PRIMARY
 from video_agent.adapters.providers.fal.ledger import Ledger
-from video_agent.fakefal import FakeFalServer
+from video_agent_dev.fakefal import FakeFalServer
 
 fake_fal_server = fakefal_fixtures.fake_fal_server
 fake_fal = fakefal_fixtures.fake_fal

@@ -32,10 +32,10 @@ from langgraph_sdk.client import SyncLangGraphClient
 from conftest import EXAMPLE_IMAGES, ROOT, still, write_story
 from video_agent.adapters.providers.fal.endpoints import DEFAULT_PRIMARY
 from video_agent.context import VideoAgentContext
-from video_agent.fakefal import FakeFalServer
 from video_agent.graph import build_video_agent_graph
 from video_agent.runner import run_story
 from video_agent.story import load_story
+from video_agent_dev.fakefal import FakeFalServer
 from videocheck import assert_spec_clip
 
 pytestmark = pytest.mark.slow

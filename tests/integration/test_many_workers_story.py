@@ -19,7 +19,7 @@ import shared_state_fixtures
 from conftest import run_cli, still, write_story
 from video_agent.adapters.providers.fal.endpoints import DEFAULT_PRIMARY
 from video_agent.adapters.storage.s3 import S3Storage
-from video_agent.fakefal import DUMMY_KEY
+from video_agent_dev.fakefal import DUMMY_KEY
 from videocheck import assert_spec_clip
 
 fake_fal_server = fakefal_fixtures.fake_fal_server

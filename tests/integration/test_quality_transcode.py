@@ -10,10 +10,10 @@ import cv2
 import numpy as np
 import pytest
 
-from video_agent.fakefal.video import render_clip
 from video_agent.quality import QualitySettings, plan_repair, probe, spec_reasons
 from video_agent.quality.frames import decode_for_analysis
 from video_agent.quality.transcode import one_pass
+from video_agent_dev.fakefal.video import render_clip
 
 SETTINGS = QualitySettings()
 TARGET = (1024, 576)

@@ -109,7 +109,7 @@ def test_every_provider_shape_passes_the_colour_check(tmp_path: Path, name: str)
     is off-spec, and the repaired file judged again) and the embedded renderer's clip."""
     from video_agent.adapters.providers.fal.endpoints import all_endpoints
     from video_agent.adapters.render import render_clip as render_local
-    from video_agent.fakefal.video import render_clip as render_fake
+    from video_agent_dev.fakefal.video import render_clip as render_fake
 
     image = sample(name)
     path = tmp_path / f"{name}.png"

@@ -16,8 +16,8 @@ import pytest
 
 from video_agent.adapters.render import RenderError, render_clip
 from video_agent.adapters.render.focus import detect_faces
-from video_agent.adapters.render.motion_meter import luma_frames, measure, track_motion
 from video_agent.models import MotionSpec, MotionType
+from video_agent_dev.motion_meter import luma_frames, measure, track_motion
 
 ROOT = Path(__file__).resolve().parents[2]
 PORTRAIT = ROOT / "examples" / "stories" / "images" / "portrait.jpg"

@@ -30,8 +30,8 @@ from video_agent.adapters.providers.fal.budget import BudgetExceeded
 from video_agent.adapters.providers.fal.endpoints import DEFAULT_PRIMARY
 from video_agent.adapters.providers.fal.ledger import request_key
 from video_agent.adapters.state_stores import state_stores
-from video_agent.fakefal import DUMMY_KEY
 from video_agent.models import GenerationResult
+from video_agent_dev.fakefal import DUMMY_KEY
 
 fake_fal_server = fakefal_fixtures.fake_fal_server
 fake_fal = fakefal_fixtures.fake_fal

@@ -12,9 +12,9 @@ from conftest import run_cli, still, write_story
 from video_agent.adapters.providers.fal.endpoints import DEFAULT_FALLBACK, DEFAULT_PRIMARY
 from video_agent.adapters.storage import tempdirs
 from video_agent.context import VideoAgentContext
-from video_agent.fakefal import DUMMY_KEY, FakeFalServer
 from video_agent.runner import run_story
 from video_agent.story import load_story
+from video_agent_dev.fakefal import DUMMY_KEY, FakeFalServer
 from videocheck import assert_spec_clip
 
 fake_fal_server = fakefal_fixtures.fake_fal_server

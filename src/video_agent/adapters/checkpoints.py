@@ -102,10 +102,10 @@ async def open_checkpointer(url: str | None, state_dir: Path) -> AsyncIterator[A
 
     async with contextlib.AsyncExitStack() as stack:
         try:
-            saver = await stack.enter_async_context(
+            postgres = await stack.enter_async_context(
                 AsyncPostgresSaver.from_conn_string(url, serde=state_serializer()))
-            await saver.setup()
+            await postgres.setup()
         except psycopg.OperationalError as exc:
             raise ValueError(f"checkpoints: cannot reach {describe(url)} "
                              f"({str(exc).splitlines()[0] if str(exc) else exc})") from None
-        yield saver
+        yield postgres

@@ -13,6 +13,8 @@ from rich.console import Console
 from rich.table import Table
 
 from video_agent.cli.app import app
+from video_agent.cli.render import parse_size
+from video_agent.values import CLIP_SECONDS
 
 if TYPE_CHECKING:
     from video_agent.models import VideoParams
@@ -20,13 +22,7 @@ if TYPE_CHECKING:
 
 def _params(clip: Path, image: Path | None, duration: float | None) -> VideoParams:
     """A plan for a clip that came without one: its own length, clamped to the spec."""
-    from video_agent.models import (
-        SPEC_MAX_DURATION,
-        SPEC_MIN_DURATION,
-        MotionSpec,
-        SceneSpec,
-        VideoParams,
-    )
+    from video_agent.models import MotionSpec, SceneSpec, VideoParams
     from video_agent.quality import QualityError, probe
 
     if duration is None:
@@ -34,19 +30,11 @@ def _params(clip: Path, image: Path | None, duration: float | None) -> VideoPara
             duration = probe(clip).duration
         except QualityError:
             duration = 6.0
-    duration = min(max(duration, SPEC_MIN_DURATION), SPEC_MAX_DURATION)
+    duration = CLIP_SECONDS.clamp(duration)
     return VideoParams(
         scene=SceneSpec(content=clip.stem, number=1, image_url=str(image or "")),
         motion=MotionSpec(type="pan", duration=duration),
     )
-
-
-def _size(text: str) -> tuple[int, int]:
-    try:
-        width, height = (int(v) for v in text.lower().split("x"))
-    except ValueError as exc:
-        raise typer.BadParameter(f"'{text}' is not WIDTHxHEIGHT", param_hint="--size") from exc
-    return width, height
 
 
 @app.command("assess")
@@ -67,7 +55,7 @@ def assess(
 
     if duration is not None and not (math.isfinite(duration) and duration > 0):
         raise typer.BadParameter("a number of seconds above 0", param_hint="--duration")
-    target = _size(size)
+    target = parse_size(size)
     work = work_dir or Path(tempfile.mkdtemp(prefix="video-agent-assess-"))
     report = assess_clip(clip, image, _params(clip, image, duration), work_dir=work,
                          settings=QualitySettings(target_size=target), target_size=target)

@@ -35,7 +35,12 @@ def fake_fal(
     Export the printed variables in another shell, then run the agent with
     ``--primary fal:<endpoint id>``: the unmodified fal-client talks to this server.
     """
-    from video_agent.fakefal import FakeFalServer, Scenario, parse_assignments
+    try:
+        from video_agent_dev.fakefal import FakeFalServer, Scenario, parse_assignments
+    except ImportError as exc:
+        typer.echo(f"fake-fal is a development tool and needs the 'dev' extra "
+                   f"(pip install -e '.[dev]'): {exc}", err=True)
+        raise typer.Exit(2) from None
 
     try:
         chosen = Scenario(**parse_assignments(scenario or []))  # type: ignore[arg-type]

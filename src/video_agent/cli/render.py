@@ -13,6 +13,7 @@ from rich.table import Table
 
 from video_agent.cli.app import app
 from video_agent.motion_names import Easing, MotionType, Speed
+from video_agent.values import FieldValueError, Resolution
 
 console = Console(stderr=True)
 
@@ -26,10 +27,10 @@ def _choice(value: str, options: tuple[str, ...], option: str) -> str:
 
 def parse_size(value: str) -> tuple[int, int]:
     try:
-        w, h = (int(v) for v in value.lower().split("x"))
-    except ValueError as exc:
-        raise typer.BadParameter(f"{value!r} is not WIDTHxHEIGHT", param_hint="--size") from exc
-    return w, h
+        size = Resolution.parse(value, "--size")
+    except FieldValueError as exc:
+        raise typer.BadParameter(exc.reason, param_hint="--size") from exc
+    return size.width, size.height
 
 
 @app.command("render")

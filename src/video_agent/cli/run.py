@@ -89,7 +89,7 @@ def run(
             allow_private_urls=allow_private_urls)
         ctx.size  # noqa: B018 - validates --resolution early
     except ValueError as exc:
-        console.print(f"[red]error:[/] --resolution: {exc}")
+        console.print(f"[red]error:[/] --resolution: {getattr(exc, 'reason', exc)}")
         raise typer.Exit(2) from exc
     try:
         open_storage(ctx.storage, ctx.out)

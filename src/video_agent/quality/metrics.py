@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from video_agent.quality import tracking
+
 # ----------------------------------------------------------------------------- fidelity
 
 
@@ -295,18 +297,8 @@ def global_motion(prev: np.ndarray, cur: np.ndarray) -> tuple[float, float, floa
 
     ``dzoom`` is the scale change expressed as the displacement it causes at the frame corner.
     """
-    points = cv2.goodFeaturesToTrack(prev, maxCorners=200, qualityLevel=0.01, minDistance=6,
-                                     blockSize=5)
-    if points is None or len(points) < 8:
-        return None
-    moved, status, _ = cv2.calcOpticalFlowPyrLK(prev, cur, points, None, winSize=(15, 15),
-                                                maxLevel=3)
-    ok = status.ravel() == 1
-    if ok.sum() < 8:
-        return None
-    matrix, inliers = cv2.estimateAffinePartial2D(points[ok], moved[ok], method=cv2.RANSAC,
-                                                  ransacReprojThreshold=1.0)
-    if matrix is None or inliers is None or inliers.sum() < 6:
+    matrix = tracking.similarity(prev, cur, tracking.GATE)
+    if matrix is None:
         return None
     h, w = prev.shape
     cx, cy = (w - 1) / 2, (h - 1) / 2

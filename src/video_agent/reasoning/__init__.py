@@ -8,13 +8,8 @@ model checked by the same rules); ``plan_fallback`` derives the fallback attempt
 
 from video_agent.reasoning.analyze import analyze_scene
 from video_agent.reasoning.capabilities import fit_to_capabilities
-from video_agent.reasoning.planner import (
-    NARRATION_FLAG,
-    plan_fallback,
-    plan_rules,
-    plan_video,
-    thresholds_for,
-)
+from video_agent.reasoning.plan import plan_video
+from video_agent.reasoning.planner import NARRATION_FLAG, plan_fallback, plan_rules, thresholds_for
 from video_agent.reasoning.prompt import build_prompt, camera_in_words
 
 __all__ = [

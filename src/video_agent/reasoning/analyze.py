@@ -18,6 +18,7 @@ from video_agent.models import (
     SceneAnalysis,
     SceneContext,
     Source,
+    Speed,
     TechnicalRequirements,
 )
 from video_agent.reasoning import rules
@@ -60,7 +61,7 @@ def _duration_in(sentence: str) -> float | None:
     return float(vocab.NUMBER_WORDS[word.group("word").lower()]) if word else None
 
 
-def _speed_in(sentence: str) -> tuple[str | None, str]:
+def _speed_in(sentence: str) -> tuple[Speed | None, str]:
     for word in vocab.SPEED_WORDS:
         match = word.pattern.search(sentence)
         if match and not vocab.is_negated(sentence, match.start()):

@@ -12,16 +12,7 @@ from video_agent.models import (
     ProviderCapabilities,
     VideoParams,
 )
-
-
-def _size(resolution: str) -> tuple[int, int]:
-    width, _, height = resolution.lower().partition("x")
-    return int(width), int(height)
-
-
-def _ratio(resolution: str) -> float:
-    width, height = _size(resolution)
-    return width / height
+from video_agent.values import Resolution
 
 
 def _fit_duration(wanted: float, caps: ProviderCapabilities) -> tuple[float, str]:
@@ -120,13 +111,11 @@ def fit_to_capabilities(params: VideoParams, caps: ProviderCapabilities,
 
 
 def _nearest_resolution(wanted: str, offered: list[str]) -> str:
-    target_ratio = _ratio(wanted)
-    target_w, target_h = _size(wanted)
+    target = Resolution.parse(wanted, "generation.resolution")
 
     def rank(resolution: str) -> tuple[int, float, int]:
-        width, height = _size(resolution)
-        too_small = int(width < SPEC_MIN_WIDTH or height < SPEC_MIN_HEIGHT)
-        return too_small, abs(width / height - target_ratio), abs(width * height
-                                                                   - target_w * target_h)
+        size = Resolution.parse(resolution, "capabilities.resolutions")
+        too_small = int(size.width < SPEC_MIN_WIDTH or size.height < SPEC_MIN_HEIGHT)
+        return too_small, abs(size.ratio - target.ratio), abs(size.area - target.area)
 
     return min(offered, key=rank)

@@ -23,6 +23,7 @@ from video_agent.models import (
     ReasoningTrace,
     SceneAnalysis,
     SceneContext,
+    Source,
     VideoParams,
 )
 from video_agent.reasoning import rules
@@ -140,7 +141,7 @@ def apply_model_plan(plan: ModelPlan, scene: SceneContext, analysis: SceneAnalys
     trace.decide("planner", "language_model", "a chat model planned the clip; the rules checked "
                  "and clamped each value", "language_model")
     why = (plan.reasoning.strip()[:200] or "chosen by the language model")
-    src = "language_model"
+    src: Source = "language_model"
     motion = rule_params.motion
     generation = rule_params.generation
 
@@ -180,7 +181,7 @@ def apply_model_plan(plan: ModelPlan, scene: SceneContext, analysis: SceneAnalys
         speed = trace.conflict("motion.speed", "fast", "medium",
                                "fast motion smears the faces the text asks to keep detailed",
                                "layer1")
-        scale = min(scale, rules.SPEED_SCALE["medium"])
+        scale = min(scale, vocab.SPEED_SCALE["medium"])
 
     duration = _clamped(trace, "motion.duration", plan.duration, rules.DURATION_RANGE,
                         motion.duration, why)
@@ -238,12 +239,12 @@ def _clamped(trace: ReasoningTrace, field: str, value: Any, bounds: tuple[float,
              fallback: float, why: str) -> float:
     low, high = bounds
     if not _finite(value):
-        return trace.conflict(field, value, fallback, "not a number; the rule plan's value",
-                              "language_model")
+        return float(trace.conflict(field, value, fallback,
+                                    "not a number; the rule plan's value", "language_model"))
     if value < low or value > high:
-        return trace.conflict(field, value, min(max(value, low), high),
-                              f"outside {low:g}-{high:g}", "language_model")
-    return trace.decide(field, value, why, "language_model")
+        return float(trace.conflict(field, value, min(max(value, low), high),
+                                    f"outside {low:g}-{high:g}", "language_model"))
+    return float(trace.decide(field, value, why, "language_model"))
 
 
 async def plan_with_model(chat_model: Any, scene: SceneContext, analysis: SceneAnalysis,

@@ -4,12 +4,12 @@ with every decision and conflict written into a :class:`ReasoningTrace`."""
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from video_agent.models import (
     SPEC_FPS,
     SPEC_MIN_HEIGHT,
     SPEC_MIN_WIDTH,
+    Easing,
     GenerationSettings,
     MotionSpec,
     NarrationTiming,
@@ -24,6 +24,7 @@ from video_agent.models import (
 from video_agent.reasoning import rules
 from video_agent.reasoning import vocabulary as vocab
 from video_agent.reasoning.analyze import avoided_moves, split_image_prompt
+from video_agent.values import SPEC_MIN_RESOLUTION, Resolution
 
 NARRATION_FLAG = "narration_longer_than_clip"
 _ASPECT = re.compile(r"\b(?:9:16|1:1|4:3|3:4|4:5|21:9|2\.39:1|(?:vertical|portrait|square)"
@@ -83,9 +84,9 @@ def apply_narration(duration: float, narration: NarrationTiming | None,
                      f"only {high - narration.duration:.2g} s of tail", "speech_timing")
         return high
     if duration < needed:
-        return trace.decide(field, max(needed, low),
-                            f"lengthened from {duration:g} s to cover the narration",
-                            "speech_timing")
+        return float(trace.decide(field, max(needed, low),
+                                  f"lengthened from {duration:g} s to cover the narration",
+                                  "speech_timing"))
     return duration
 
 
@@ -93,16 +94,15 @@ def clamp_duration(value: float, trace: ReasoningTrace, source: Source,
                    field: str = "motion.duration") -> float:
     low, high = rules.DURATION_RANGE
     if value < low or value > high:
-        return trace.conflict(field, value, rules.clamp(value, low, high),
-                              f"clips are {low:g}-{high:g} s long", source=source)
+        return float(trace.conflict(field, value, rules.clamp(value, low, high),
+                                    f"clips are {low:g}-{high:g} s long", source=source))
     return value
 
 
 def thresholds_for(params: VideoParams) -> QualityThresholds:
     """The quality thresholds a clip made from ``params`` must meet."""
-    width, height = (int(v) for v in params.generation.resolution.lower().split("x"))
-    width, height = max(width, SPEC_MIN_WIDTH), max(height, SPEC_MIN_HEIGHT)
-    return QualityThresholds(min_resolution=f"{width}x{height}",
+    asked = Resolution.parse(params.generation.resolution, "generation.resolution")
+    return QualityThresholds(min_resolution=str(asked.at_least(SPEC_MIN_RESOLUTION)),
                              min_fps=max(params.generation.fps, SPEC_FPS),
                              min_duration=params.motion.duration)
 
@@ -138,7 +138,7 @@ def plan_rules(scene: SceneContext, analysis: SceneAnalysis,
             "motion.speed", "fast", "medium",
             "fast motion smears the faces the text asks to keep detailed; the move is kept "
             "at medium pace", source="layer1")
-        scale_value = min(scale_value, rules.SPEED_SCALE["medium"])
+        scale_value = min(scale_value, vocab.SPEED_SCALE["medium"])
 
     duration_choice = rules.choose_duration(scene_type, cues, speed_value)
     duration = clamp_duration(float(duration_choice.value), trace, duration_choice.source)
@@ -150,7 +150,7 @@ def plan_rules(scene: SceneContext, analysis: SceneAnalysis,
                  "elements the texts single out, kept in view and sharp" if focus
                  else "nothing singled out", "layer1" if scene.layer1_analysis and focus
                  else "scene")
-    easing = "linear" if motion_type in ("truck", "orbit") else "ease_in_out"
+    easing: Easing = "linear" if motion_type in ("truck", "orbit") else "ease_in_out"
     trace.decide("motion.easing", easing, "tracking moves run at constant speed"
                  if easing == "linear" else "starts and stops softly", "default")
 
@@ -227,6 +227,7 @@ def plan_fallback(params: VideoParams, analysis: SceneAnalysis,
     trace.decide("fallback.generation.motion_scale", scale, "gentler motion is safer", "default")
 
     asked, narrated = _duration_floor(trace)
+    source: Source
     if asked is not None:
         duration, why, source = max(asked, narrated), "the length asked for is kept", "layer1"
     elif narrated > rules.FALLBACK_DURATION:
@@ -262,14 +263,3 @@ def _duration_floor(trace: ReasoningTrace) -> tuple[float | None, float]:
             asked = float(decision.value)
     return asked, min(narrated, rules.DURATION_RANGE[1])
 
-
-async def plan_video(scene: SceneContext, analysis: SceneAnalysis, *,
-                     narration: NarrationTiming | None = None,
-                     chat_model: Any = None) -> tuple[VideoParams, ReasoningTrace]:
-    """Plan a scene's clip: rules by default, or a chat model checked by the same rules."""
-    params, trace = plan_rules(scene, analysis, narration)
-    if chat_model is None:
-        return params, trace
-    from video_agent.reasoning.llm import plan_with_model
-
-    return await plan_with_model(chat_model, scene, analysis, narration, params, trace)

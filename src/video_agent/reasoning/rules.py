@@ -11,14 +11,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from video_agent.models import (
-    SPEC_MAX_DURATION,
-    SPEC_MIN_DURATION,
     CameraCue,
     MotionType,
     Source,
     Speed,
 )
 from video_agent.reasoning.vocabulary import SPEED_SCALE, SPEED_WORDS
+from video_agent.values import CLIP_SECONDS
 
 # The seed's processing-steps defaults: what the reasoning moves away from.
 PRIMARY_DURATION, PRIMARY_STEPS, PRIMARY_GUIDANCE = 6.0, 30, 6.0
@@ -27,7 +26,7 @@ FALLBACK_DURATION, FALLBACK_STEPS, FALLBACK_GUIDANCE = 5.0, 25, 5.0
 GUIDANCE_RANGE = (3.0, 10.0)
 STEPS_RANGE = (20, 50)
 MOTION_SCALE_RANGE = (0.0, 1.0)
-DURATION_RANGE = (SPEC_MIN_DURATION, SPEC_MAX_DURATION)
+DURATION_RANGE = CLIP_SECONDS
 ASPECT_RATIO = "16:9"
 NARRATION_TAIL = 0.5
 """Seconds of picture kept after the narration ends."""

@@ -16,6 +16,7 @@ from video_agent.models import Attempt, SceneError, VideoParams
 from video_agent.quality import QualitySettings, assess_clip
 from video_agent.reasoning import thresholds_for
 from video_agent.state import SceneState, scene_update
+from video_agent.values import Resolution
 from video_agent.video_agent_node.common import (
     Reporter,
     context_of,
@@ -32,7 +33,7 @@ def gate_for(plan: VideoParams, ctx: VideoAgentContext) -> tuple[QualitySettings
     ``quality_thresholds``: minimum resolution, fps and duration), and the size to store at."""
     thresholds = thresholds_for(plan)
     settings = ctx.quality if isinstance(ctx.quality, QualitySettings) else QualitySettings()
-    width, height = (int(v) for v in thresholds.min_resolution.split("x"))
+    width, height = Resolution.parse(thresholds.min_resolution, "min_resolution")
     target = max(ctx.size, (width, height), key=lambda size: size[0] * size[1])
     # The minimum duration is the plan's own duration, which assess_clip holds the clip to.
     settings = settings.model_copy(update={"fps": max(settings.fps, thresholds.min_fps),

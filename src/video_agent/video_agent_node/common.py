@@ -8,7 +8,7 @@ import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from langgraph.runtime import Runtime
 
@@ -22,7 +22,11 @@ from video_agent.state import SceneState, scene_update
 
 log = logging.getLogger("video_agent")
 
-Node = Callable[[SceneState, Runtime[VideoAgentContext]], Awaitable[dict[str, Any]]]
+class Node(Protocol):
+    """A Video Agent node: the scene's state and the run's runtime in, a state update out."""
+
+    def __call__(self, state: SceneState,
+                 runtime: Runtime[VideoAgentContext]) -> Awaitable[dict[str, Any]]: ...
 
 
 def context_of(runtime: Runtime[VideoAgentContext] | None) -> VideoAgentContext:

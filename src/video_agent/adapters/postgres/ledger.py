@@ -51,7 +51,7 @@ class PostgresLedger:
         async with self._conn() as conn:
             cur = await conn.execute("SELECT * FROM fal_requests WHERE key=%s", (key,))
             row = await cur.fetchone()
-        return _entry(row) if row else None  # type: ignore[arg-type]
+        return _entry(row) if row else None
 
     async def entries(self, story_id: str | None = None) -> list[Entry]:
         async with self._conn() as conn:
@@ -62,7 +62,7 @@ class PostgresLedger:
                     "SELECT * FROM fal_requests WHERE story_id=%s ORDER BY updated_at",
                     (story_id,))
             rows = await cur.fetchall()
-        return [_entry(r) for r in rows]  # type: ignore[arg-type]
+        return [_entry(r) for r in rows]
 
     @contextlib.asynccontextmanager
     async def claim(self, *, key: str, story_id: str, scene: str, slot: str, endpoint: str,
@@ -130,7 +130,7 @@ class PostgresLedger:
                 (key, story_id, scene, slot, endpoint, args_hash, RESERVED, cost,
                  json.dumps(args), now))
         assert row is not None
-        return int(row["id"])  # type: ignore[call-overload]
+        return int(row["id"])
 
     async def submitted(self, key: str, charge_id: int, request_id: str) -> None:
         now = time.time()
@@ -162,7 +162,7 @@ class PostgresLedger:
         fields["updated_at"] = time.time()
         names = ", ".join(f"{name}=%s" for name in fields)  # names are this module's own
         async with self._conn() as conn:
-            await conn.execute(f"UPDATE fal_requests SET {names} WHERE key=%s",  # type: ignore[arg-type]
+            await conn.execute(f"UPDATE fal_requests SET {names} WHERE key=%s",
                                (*fields.values(), key))
 
     async def spent(self, story_id: str) -> float:
@@ -176,9 +176,9 @@ class PostgresLedger:
             cur = await conn.execute(
                 "SELECT url, at FROM fal_uploads WHERE sha256=%s AND host=%s", (sha256, host))
             row = await cur.fetchone()
-        if row is None or time.time() - row["at"] > max_age_s:  # type: ignore[call-overload]
+        if row is None or time.time() - row["at"] > max_age_s:
             return None
-        return str(row["url"])  # type: ignore[call-overload]
+        return str(row["url"])
 
     async def remember_upload(self, sha256: str, host: str, url: str) -> None:
         async with self._conn() as conn:
@@ -197,4 +197,4 @@ async def _spent(conn: AsyncConnection[Any], story_id: str) -> float:
     cur = await conn.execute(
         "SELECT COALESCE(SUM(cost), 0) AS total FROM fal_charges WHERE story_id=%s", (story_id,))
     row = await cur.fetchone()
-    return float(row["total"]) if row else 0.0  # type: ignore[call-overload]
+    return float(row["total"]) if row else 0.0

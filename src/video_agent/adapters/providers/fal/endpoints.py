@@ -17,6 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from video_agent.models import MotionType, ProviderCapabilities
+from video_agent.values import Resolution
 
 ENV_ENDPOINTS = "VIDEO_AGENT_FAL_ENDPOINTS"
 
@@ -129,8 +130,7 @@ class FalEndpoint(_Spec):
 
 
 def _area(size: str) -> int:
-    width, _, height = size.lower().partition("x")
-    return int(width) * int(height)
+    return Resolution.parse(size, "resolution.choices").area
 
 
 _KLING_NEG = "negative_prompt"

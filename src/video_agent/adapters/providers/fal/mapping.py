@@ -8,6 +8,7 @@ from typing import Any
 
 from video_agent.adapters.providers.fal.endpoints import FalEndpoint
 from video_agent.models import GenerationRequest
+from video_agent.values import SPEC_MIN_HEIGHT, FieldValueError, Resolution
 
 IMAGE_PLACEHOLDER = "<image>"
 
@@ -55,13 +56,13 @@ def _resolution_value(endpoint: FalEndpoint, wanted: str) -> str | None:
     if endpoint.resolution is None:
         return None
     try:
-        wanted_h = int(wanted.lower().split("x")[1])
-    except (IndexError, ValueError):
-        wanted_h = 576
+        wanted_h = Resolution.parse(wanted).height
+    except FieldValueError:
+        wanted_h = SPEC_MIN_HEIGHT
     ranked = sorted(endpoint.resolution.choices.items(),
-                    key=lambda kv: int(kv[1].lower().split("x")[1]))
+                    key=lambda kv: Resolution.parse(kv[1], "resolution.choices").height)
     for value, size in ranked:
-        if int(size.lower().split("x")[1]) >= wanted_h:
+        if Resolution.parse(size, "resolution.choices").height >= wanted_h:
             return value
     return ranked[-1][0]
 

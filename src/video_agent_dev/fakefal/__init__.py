@@ -5,9 +5,9 @@ certificate authority, returns real MP4s made from the submitted still, and inje
 demand (see ``Scenario``). ``server.fake.submits`` counts submissions per endpoint.
 """
 
-from video_agent.fakefal.app import FakeFal, build_app
-from video_agent.fakefal.scenario import Scenario, parse_assignments
-from video_agent.fakefal.server import DUMMY_KEY, FakeFalServer
+from video_agent_dev.fakefal.app import FakeFal, build_app
+from video_agent_dev.fakefal.scenario import Scenario, parse_assignments
+from video_agent_dev.fakefal.server import DUMMY_KEY, FakeFalServer
 
 __all__ = ["DUMMY_KEY", "FakeFal", "FakeFalServer", "Scenario", "build_app",
            "parse_assignments"]

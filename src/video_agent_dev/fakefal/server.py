@@ -20,7 +20,7 @@ import certifi
 import trustme
 import uvicorn
 
-from video_agent.fakefal.app import FakeFal, build_app
+from video_agent_dev.fakefal.app import FakeFal, build_app
 
 FAL_HOSTS = ("rest.fal.ai", "v3.fal.media", "fal.run", "queue.fal.run", "fal.media")
 DUMMY_KEY = "fake-fal-key:not-a-secret"

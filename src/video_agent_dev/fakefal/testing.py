@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import fal_client.client as fal_http
 
-from video_agent.fakefal.server import DUMMY_KEY, FakeFalServer
+from video_agent_dev.fakefal.server import DUMMY_KEY, FakeFalServer
 
 
 @contextlib.contextmanager

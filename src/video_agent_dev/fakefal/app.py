@@ -38,8 +38,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from video_agent.fakefal.scenario import Fault, FaultKind, Scenario, draw_fault
-from video_agent.fakefal.video import BadImage, damage, render_clip
+from video_agent_dev.fakefal.scenario import Fault, FaultKind, Scenario, draw_fault
+from video_agent_dev.fakefal.video import BadImage, damage, render_clip
 
 TOKEN_HOSTS = ("rest.fal.ai",)
 

@@ -1,10 +1,10 @@
 """Global motion between consecutive frames of a clip, and how smooth it is.
 
-One meter for every renderer (ours and the peers in the benchmark): features tracked with
-pyramidal Lucas-Kanade between consecutive frames, a similarity transform fitted with RANSAC, and
-the per-frame displacement of four reference points.  Jitter is the RMS deviation of those
-displacements from a smooth (polynomial) fit over the clip; a perfect camera scores the meter's
-own noise floor (about 0.01 px).
+One meter for every renderer (ours and the peers in the benchmark): the quality gate's motion
+estimator (``video_agent.quality.tracking``) with its ``PRECISE`` settings between consecutive
+frames, and the per-frame displacement of four reference points.  Jitter is the RMS deviation of
+those displacements from a smooth (polynomial) fit over the clip; a perfect camera scores the
+meter's own noise floor (about 0.01 px).
 
 Thread safety: each measurement opens its own container and uses only stateless OpenCV functions.
 """
@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import av
-import cv2
 import numpy as np
+
+from video_agent.quality import tracking
 
 
 @dataclass(frozen=True)
@@ -34,18 +35,18 @@ class MotionTrack:
         pts = np.array([[w * 0.25, h * 0.25, 1], [w * 0.75, h * 0.25, 1],
                         [w * 0.25, h * 0.75, 1], [w * 0.75, h * 0.75, 1]])
         moved = np.einsum("sij,pj->spi", self.transforms, pts)
-        return moved - pts[None, :, :2]
+        return np.asarray(moved - pts[None, :, :2])
 
     def mean_shift(self) -> np.ndarray:
         """(steps, 2): the frame centre's displacement per step (translation part), px."""
         w, h = self.size
         centre = np.array([w / 2, h / 2, 1.0])
-        return np.einsum("sij,j->si", self.transforms, centre) - centre[:2]
+        return np.asarray(np.einsum("sij,j->si", self.transforms, centre) - centre[:2])
 
     def scales(self) -> np.ndarray:
         """(steps,): scale factor of each step (> 1 when the picture grows: a push-in)."""
         a = self.transforms
-        return np.sqrt(a[:, 0, 0] ** 2 + a[:, 1, 0] ** 2)
+        return np.asarray(np.sqrt(a[:, 0, 0] ** 2 + a[:, 1, 0] ** 2))
 
     def smoothness(self, degree: int = 7) -> tuple[float, float]:
         """(jitter, largest jump): RMS and largest deviation from a smooth fit, in px."""
@@ -64,23 +65,15 @@ def luma_frames(path: str | Path) -> list[np.ndarray]:
         return [f.to_ndarray(format="gray") for f in container.decode(video=0)]
 
 
-def track_motion(frames: list[np.ndarray], max_features: int = 600) -> MotionTrack:
+def track_motion(frames: list[np.ndarray]) -> MotionTrack:
     """Similarity transform between each pair of consecutive frames."""
     h, w = frames[0].shape[:2]
     out = []
-    for prev, nxt in itertools.pairwise(frames):
-        pts = cv2.goodFeaturesToTrack(prev, max_features, 0.01, 8, blockSize=7)
-        if pts is None or len(pts) < 8:
-            raise ValueError("clip: too few trackable features to measure motion")
-        moved, status, _ = cv2.calcOpticalFlowPyrLK(
-            prev, nxt, pts, None, winSize=(21, 21), maxLevel=3,
-            criteria=(cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 50, 0.001))
-        ok = status.ravel() == 1
-        matrix, _ = cv2.estimateAffinePartial2D(pts[ok], moved[ok], method=cv2.RANSAC,
-                                                ransacReprojThreshold=0.5, maxIters=4000,
-                                                confidence=0.999, refineIters=20)
+    for index, (prev, nxt) in enumerate(itertools.pairwise(frames)):
+        matrix = tracking.similarity(prev, nxt, tracking.PRECISE)
         if matrix is None:
-            raise ValueError("clip: no consistent global motion between frames")
+            raise ValueError(f"clip: no measurable global motion from frame {index} to "
+                             f"{index + 1} (too few trackable features or no consistent fit)")
         out.append(matrix)
     return MotionTrack(transforms=np.array(out), size=(w, h))
 

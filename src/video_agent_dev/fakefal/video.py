@@ -67,10 +67,11 @@ def _render(_digest: str, image_bytes: bytes, width: int, height: int, fps: int,
         for index in range(frames):
             t = index / max(1, frames - 1)
             ease = 0.5 - 0.5 * np.cos(np.pi * t)
-            matrix = np.float32([[1, 0, -travel_x * ease], [0, 1, -top]])
+            matrix = np.array([[1, 0, -travel_x * ease], [0, 1, -top]], dtype=np.float32)
             frame = cv2.warpAffine(big, matrix, (width, height), flags=cv2.INTER_LINEAR,
                                    borderMode=cv2.BORDER_REFLECT)
-            video_frame = av.VideoFrame.from_ndarray(frame, format="rgb24")
+            video_frame = av.VideoFrame.from_ndarray(np.asarray(frame, dtype=np.uint8),
+                                                     format="rgb24")
             for packet in stream.encode(video_frame):
                 container.mux(packet)
         for packet in stream.encode():
