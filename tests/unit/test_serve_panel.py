@@ -121,3 +121,19 @@ async def test_versions_are_listed_served_and_made_current(tmp_path: Path) -> No
         assert missing.status_code == 404 and "no version 9" in missing.json()["error"]
         assert (await http.get("/api/stories/vs/scenes/3/versions/0/video")).status_code == 404
         assert (await http.get("/api/stories/vs/scenes/3/still")).status_code == 404
+
+
+def test_gate_checks_become_rows_with_direction_and_outcome() -> None:
+    gate = [{"name": "jitter_px", "property": "jitter", "value": 0.12, "unit": "px",
+             "threshold": 0.35, "status": "passed", "action": "", "reason": ""},
+            {"name": "ssim_first", "property": "fidelity", "value": 0.4, "unit": "SSIM",
+             "threshold": 0.5, "status": "failed", "action": "rejected",
+             "reason": "fidelity: first frame unlike the still"},
+            {"name": "face_coverage", "property": "composition", "value": 0.6, "unit": "",
+             "threshold": 0.85, "status": "flagged", "action": "", "reason": "composition: cut"}]
+    rows = {r["metric"]: r for r in quality_checks({"checks": gate})}
+    assert rows["jitter_px"]["threshold"] == "<= 0.35" and rows["jitter_px"]["outcome"] == "pass"
+    assert rows["jitter_px"]["unit"] == "px" and rows["jitter_px"]["property"].startswith("jitter")
+    assert rows["ssim_first"]["threshold"] == ">= 0.5" and rows["ssim_first"]["outcome"] == "fail"
+    assert rows["face_coverage"]["outcome"] == "flag"
+    assert rows["ssim_first"]["reason"].startswith("fidelity:")

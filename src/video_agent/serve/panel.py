@@ -29,8 +29,9 @@ def quality_checks(quality: dict[str, Any],
     """Each check as ``{property, metric, value, unit, threshold, outcome}`` (outcome ``pass``,
     ``repair`` or ``fail``). A report that carries its own ``checks`` list is passed through;
     otherwise the checks are derived from its metrics and probe against ``settings``."""
-    if isinstance(quality.get("checks"), list):
-        return list(quality["checks"])
+    own = quality.get("checks")
+    if isinstance(own, list) and own:
+        return [_from_gate(c) if "status" in c else c for c in own if isinstance(c, dict)]
     s = settings or QualitySettings()
     metrics = quality.get("metrics") or {}
     checks: list[dict[str, Any]] = []
@@ -46,6 +47,23 @@ def quality_checks(quality: dict[str, Any],
     if probe:
         checks += _spec_checks(probe, before or {}, s)
     return checks
+
+
+_AT_LEAST = ("ssim_first", "psnr_first", "face_coverage", "channel_order")
+"""Gate checks whose value must reach the threshold (the rest must stay at or under it)."""
+_OUTCOME = {"passed": "pass", "repaired": "repair", "failed": "fail", "flagged": "flag"}
+
+
+def _from_gate(check: dict[str, Any]) -> dict[str, Any]:
+    """A gate check (``QualityCheck``: name, property, value, unit, threshold, status) as a row."""
+    name, limit = str(check.get("name", "")), check.get("threshold")
+    threshold = ""
+    if isinstance(limit, int | float):
+        threshold = f"{'>=' if name in _AT_LEAST else '<='} {limit:g}"
+    return {"property": f"{check.get('property', '')}: {name.replace('_', ' ')}",
+            "metric": name, "value": check.get("value"), "unit": check.get("unit", ""),
+            "threshold": threshold, "outcome": _OUTCOME.get(str(check.get("status")), "pass"),
+            "reason": check.get("reason", ""), "action": check.get("action", "")}
 
 
 def _spec_checks(probe: dict[str, Any], before: dict[str, Any],

@@ -191,7 +191,8 @@ function drawDetails(node, scene) {
   for (const c of scene.checks || []) {
     const row = el("tr", undefined, `check ${c.outcome}`);
     row.dataset.metric = c.metric;
-    const mark = { pass: "✓", repair: "↻", fail: "✗" }[c.outcome] || "?";
+    const mark = { pass: "✓", repair: "↻", fail: "✗", flag: "!" }[c.outcome] || "?";
+    if (c.reason) row.title = c.reason;
     row.append(el("td", mark, "mark"), el("td", c.property),
       el("td", `${c.value}${c.unit ? ` ${c.unit}` : ""}`), el("td", `${c.threshold} ${c.unit || ""}`.trim()));
     checks.appendChild(row);
