@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,14 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_STORY = ROOT / "examples" / "stories" / "morning_cafe.json"
 EXAMPLE_IMAGES = ROOT / "examples" / "stories" / "images"
+
+
+def interruptible() -> None:
+    """``preexec_fn`` for a child that a test Ctrl-Cs: a shell starts background jobs (CI run
+    with ``&`` or ``nohup``) with SIGINT ignored, and a child inherits that, so it would never
+    see the test's SIGINT. The child gets the default action back, as a terminal's Ctrl-C finds
+    it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def run_cli(*args: str, cwd: Path | None = None, timeout: float = 600,

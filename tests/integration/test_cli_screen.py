@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 import fakefal_fixtures
-from conftest import ROOT, run_cli, still, write_story
+from conftest import ROOT, interruptible, run_cli, still, write_story
 from video_agent.adapters.providers.fal.endpoints import DEFAULT_PRIMARY
 from video_agent_dev.fakefal import FakeFalServer
 
@@ -91,7 +91,8 @@ def test_ctrl_c_says_how_to_resume_and_leaves_no_temp(tmp_path: Path) -> None:
     out = tmp_path / "out"
     child = subprocess.Popen([sys.executable, "-m", "video_agent", "run", str(story(tmp_path)),
                               "--out", str(out)], cwd=ROOT, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
+                             stderr=subprocess.PIPE, text=True,
+                             preexec_fn=interruptible)
     try:
         deadline = time.monotonic() + 120
         while not work_dirs(out / "temp"):

@@ -30,7 +30,7 @@ fake_fal = fakefal_fixtures.fake_fal
 STORY_ID = "campaign"
 LOCAL_ARGS = ("--primary", "local", "--fallback", "local:draft", "--max-concurrency", "1")
 FAL_ARGS = ("--primary", f"fal:{DEFAULT_PRIMARY}", "--fallback", "local:draft")
-FAL_SCENARIO: dict[str, Any] = {"latency_s": 0.3, "width": 320, "height": 180}  # needs repair
+FAL_SCENARIO: dict[str, Any] = {"latency_s": 0.3}  # Kling's 1280x720 30 fps + audio: repaired
 
 # point -> where it sits; the SHORT ones run in the default suite.
 LOCAL_POINTS = {
@@ -83,6 +83,7 @@ def stable(meta: dict[str, Any]) -> dict[str, Any]:
     # measured metrics and the exact bitrate) vary a little; what was measured must not.
     quality = dict(out.get("quality") or {})
     quality["metrics"] = sorted(quality.get("metrics") or {})
+    quality["series"] = sorted(quality.get("series") or {})
     quality["checks"] = [(c["name"], c["property"], c["status"])
                          for c in quality.get("checks") or []]
     for probe in ("probe", "original_probe"):

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import fakefal_fixtures
-from conftest import ROOT, run_cli, still, write_story
+from conftest import ROOT, interruptible, run_cli, still, write_story
 from video_agent.adapters.providers.fal.endpoints import DEFAULT_PRIMARY
 from video_agent.adapters.storage import LocalStorage, tempdirs
 from video_agent.context import VideoAgentContext
@@ -48,7 +48,7 @@ def test_ctrl_c_leaves_no_temp_folder(tmp_path: Path) -> None:
     out = tmp_path / "out"
     child = subprocess.Popen([sys.executable, "-m", "video_agent", "run", str(story(tmp_path)),
                               "--out", str(out)], cwd=ROOT, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
+                             stderr=subprocess.DEVNULL, preexec_fn=interruptible)
     try:
         wait_for_work_dir(out / "temp", child)
         child.send_signal(signal.SIGINT)
