@@ -2,8 +2,9 @@
 
 from video_agent.quality.assess import assess_clip, measure, spec_reasons
 from video_agent.quality.probe import probe
-from video_agent.quality.repair import RepairPlan, apply_repair, plan_repair
+from video_agent.quality.repair import RepairPlan, plan_repair
 from video_agent.quality.settings import QualityError, QualitySettings
+from video_agent.quality.transcode import apply_repair
 
 __all__ = [
     "QualityError",

@@ -11,7 +11,6 @@ and codec contexts; the face search that centres a crop borrows its classifier f
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -245,22 +244,3 @@ def _centre_crop_on_faces(plan: RepairPlan, first: np.ndarray) -> None:
     ny = int(min(max(centre[1] - h / 2, 0), fh - h))
     geometry.crop = (nx, ny, w, h)
     plan.steps = [s.replace("centred)", "centred on faces)") for s in plan.steps]
-
-
-def apply_repair(src: str | Path, dst: str | Path, plan: RepairPlan,
-                 settings: QualitySettings) -> Path:
-    """Write the repaired clip to ``dst`` (H.264 yuv420p, no audio, moov first).
-
-    The gate itself repairs during its analysis pass (``transcode.one_pass``); this is the same
-    pass for a caller that only wants the file.
-    """
-    from video_agent.quality.transcode import one_pass  # the pass builds on this module
-
-    src, dst = Path(src), Path(dst)
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    partial = dst.with_name(dst.name + ".partial")
-    result = one_pass(src, plan, settings, partial)
-    if result.written is None:
-        raise ValueError(f"{src}: {result.frames.error or 'nothing to repair'}")
-    partial.replace(dst)
-    return dst

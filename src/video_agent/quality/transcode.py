@@ -319,3 +319,20 @@ def _discard(encoder: ClipEncoder | None, copy: av.container.OutputContainer | N
             copy.close()
     if partial is not None:
         partial.unlink(missing_ok=True)
+
+
+def apply_repair(src: str | Path, dst: str | Path, plan: RepairPlan,
+                 settings: QualitySettings) -> Path:
+    """Write the repaired clip to ``dst`` (H.264 yuv420p, no audio, moov first).
+
+    The gate itself repairs during its analysis pass (``one_pass``); this is the same
+    pass for a caller that only wants the file.
+    """
+    src, dst = Path(src), Path(dst)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    partial = dst.with_name(dst.name + ".partial")
+    result = one_pass(src, plan, settings, partial)
+    if result.written is None:
+        raise ValueError(f"{src}: {result.frames.error or 'nothing to repair'}")
+    partial.replace(dst)
+    return dst
