@@ -23,20 +23,24 @@ from video_agent.quality.settings import QualityError, QualitySettings
 from video_agent.quality.transcode import one_pass
 
 
+def _read_still(path: str | Path, flag: int) -> np.ndarray:
+    try:
+        data = np.fromfile(str(path), dtype=np.uint8)
+    except OSError as exc:
+        raise QualityError(f"source image {path}: {exc}") from exc
+    image = cv2.imdecode(data, flag) if data.size else None
+    if image is None:
+        raise QualityError(f"source image {path}: not a readable image")
+    return image
+
+
 def read_gray(path: str | Path) -> np.ndarray:
     """Read a still as 8-bit gray (any format OpenCV reads, any path).
 
     Raises:
         QualityError: the file is missing or not an image.
     """
-    try:
-        data = np.fromfile(str(path), dtype=np.uint8)
-    except OSError as exc:
-        raise QualityError(f"source image {path}: {exc}") from exc
-    image = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE) if data.size else None
-    if image is None:
-        raise QualityError(f"source image {path}: not a readable image")
-    return image
+    return _read_still(path, cv2.IMREAD_GRAYSCALE)
 
 
 def read_rgb(path: str | Path) -> np.ndarray:
@@ -45,14 +49,7 @@ def read_rgb(path: str | Path) -> np.ndarray:
     Raises:
         QualityError: the file is missing or not an image.
     """
-    try:
-        data = np.fromfile(str(path), dtype=np.uint8)
-    except OSError as exc:
-        raise QualityError(f"source image {path}: {exc}") from exc
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
-    if image is None:
-        raise QualityError(f"source image {path}: not a readable image")
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    return cv2.cvtColor(_read_still(path, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
 
 
 def measure(frames: AnalysisFrames, source_gray: np.ndarray | None,

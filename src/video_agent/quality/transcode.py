@@ -178,8 +178,9 @@ class _Resampler:
         b = self.scaler(after).to_ndarray()
         slow = self.plan.speed > 1
         motion = chroma = None
+        pa, pb = _planes(a), _planes(b)
         if slow:
-            motion = pair_motion(_planes(a)[0], _planes(b)[0])
+            motion = pair_motion(pa[0], pb[0])
             if motion is not None:
                 chroma = motion.copy()
                 chroma[:, 2] /= 2  # half-size planes: same turn and zoom, half the shift
@@ -193,7 +194,6 @@ class _Resampler:
             elif not slow or motion is None:
                 block = cv2.addWeighted(a, 1 - weight, b, weight, 0)
             else:
-                pa, pb = _planes(a), _planes(b)
                 block = _pack(in_between(pa[0], pb[0], weight, motion),
                               in_between(pa[1], pb[1], weight, chroma),
                               in_between(pa[2], pb[2], weight, chroma))
