@@ -10,39 +10,16 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from conftest import EXAMPLE_IMAGES, EXAMPLE_STORY
-from serve_fixtures import FAST, scene, serving
+import browser_fixtures
+from conftest import EXAMPLE_STORY
+from serve_fixtures import scene
 
-CHROMIUM = Path("/usr/bin/chromium")
-pytestmark = [pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium"),
-              pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def images(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("images")
-    for still in EXAMPLE_IMAGES.glob("*.jpg"):
-        shutil.copy(still, root / still.name)
-    return root
-
-
-@pytest.fixture(scope="module")
-def base_url(tmp_path_factory: pytest.TempPathFactory, images: Path) -> Iterator[str]:
-    with serving(tmp_path_factory.mktemp("out"), images_root=images, max_concurrency=2,
-                 **FAST) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
-                                             args=["--no-sandbox", "--autoplay-policy="
-                                                   "no-user-gesture-required"])
-        yield browser
-        browser.close()
+pytestmark = [browser_fixtures.needs_chromium, pytest.mark.slow]
+images = browser_fixtures.images
+base_url = browser_fixtures.base_url
+browser = browser_fixtures.browser
 
 
 @pytest.fixture
