@@ -43,7 +43,8 @@ def story_file(tmp_path: Path, story_id: str, images: Path, scenes: int = 1) -> 
     return path
 
 
-def start_from_page(page: Page, base_url: str, path: Path, **choices: str) -> None:
+def start_from_page(page: Page, base_url: str, path: Path, refused: bool = False,
+                    **choices: str) -> None:
     page.goto(base_url)
     page.set_input_files("#story-file", str(path))
     for name, value in choices.items():
@@ -52,6 +53,12 @@ def start_from_page(page: Page, base_url: str, path: Path, **choices: str) -> No
         else:
             page.select_option(f"#{name}", value)
     page.click("#start button[type=submit]")
+    if refused:
+        return
+    # the page first shows the folder's first story; its cards must not stand in for the new one's
+    story_id = json.loads(path.read_text())["story_id"]
+    expect(page.locator("#story")).to_have_value(story_id)
+    expect(page).to_have_url(f"{base_url}/?story={story_id}")
 
 
 def finished_card(page: Page, key: str = "1") -> object:
@@ -97,7 +104,7 @@ def test_a_provider_that_cannot_work_is_refused_on_the_page(base_url: str, page:
     first_fal = next(t for t in page.locator("#primary option").all_inner_texts()
                      if t.startswith("fal:"))
     start_from_page(page, base_url, story_file(tmp_path, "refused", images),
-                    primary=first_fal)
+                    refused=True, primary=first_fal)
     error = page.locator("#start-error")
     expect(error).to_be_visible()
     expect(error).to_contain_text("primary: no fal.ai key")
