@@ -288,7 +288,7 @@ def test_off_spec_clip_is_delivered_as_the_endpoint_made_it(fake_fal, still, tmp
     result = asyncio.run(provider(tmp_path).generate(
         make_request(still, tmp_path, duration=6), Events()))
     width, height, fps, seconds, audio = probe(result.path)
-    assert (width, height, fps, audio) == (1280, 720, 30, 1)
+    assert (width, height, fps, audio) == (1280, 720, 25, 1)  # OFF_SPEC_SHAPE, not Kling's own
     assert seconds == pytest.approx(5.0, abs=0.05)
 
 

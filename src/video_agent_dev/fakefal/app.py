@@ -232,27 +232,36 @@ class FakeFal:
         width, height = (known.output.width, known.output.height) if known else (1280, 720)
         fps, audio = (known.output.fps, known.output.audio) if known else (24, False)
         seconds = requested_seconds(req.args, fps)
-        if sc.video == "off_spec":
-            width, height, fps, audio = 1280, 720, 30, True
-        elif sc.video == "small":
-            width, height = 768, 512
-        elif sc.video == "short":
-            seconds = max(1.0, seconds - 1.0)
+        width, height, fps, audio, seconds = _variant_shape(
+            sc.video, width, height, fps, audio, seconds)
         width, height = sc.width or width, sc.height or height
         fps = sc.fps or fps
         audio = sc.audio if sc.audio is not None else audio
         variant = sc.video
         if fault := self._hits(req, "video"):  # a drawn fault wins over the overrides
             variant = fault.removeprefix("video_")  # type: ignore[assignment]
-            if variant == "off_spec":
-                width, height, fps, audio = 1280, 720, 30, True
-            elif variant == "small":
-                width, height = 768, 512
-            elif variant == "short":
-                seconds = max(1.0, seconds - 1.0)
+            width, height, fps, audio, seconds = _variant_shape(
+                variant, width, height, fps, audio, seconds)
         clip = render_clip(image, width=width, height=height, fps=fps, seconds=seconds,
                            audio=audio)
         return damage(clip, variant) if variant in ("broken", "truncated") else clip
+
+
+OFF_SPEC_SHAPE = (1280, 720, 25, True)
+"""What ``video=off_spec`` answers with: 1280x720 at 25 fps with a sound track, a shape no endpoint
+in the registry returns by default, so every part of it needs a repair (scale, rate, audio)."""
+
+
+def _variant_shape(variant: str, width: int, height: int, fps: int, audio: bool,
+                   seconds: float) -> tuple[int, int, int, bool, float]:
+    """The clip's shape after a video variant: off-spec, small (768x512) or a second short."""
+    if variant == "off_spec":
+        width, height, fps, audio = OFF_SPEC_SHAPE
+    elif variant == "small":
+        width, height = 768, 512
+    elif variant == "short":
+        seconds = max(1.0, seconds - 1.0)
+    return width, height, fps, audio, seconds
 
 
 def requested_seconds(args: dict[str, Any], fps: int) -> float:
