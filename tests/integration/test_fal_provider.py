@@ -343,3 +343,31 @@ def test_a_request_fal_no_longer_knows_is_submitted_afresh_next_time(fake_fal, s
     result = asyncio.run(provider(tmp_path).generate(request, Events()))
     assert result.request_id != info.value.request_id
     assert fake_fal.fake.submits[DEFAULT_PRIMARY] == 2
+
+
+@pytest.mark.parametrize(("video_url", "reason"), [
+    ("https://169.254.169.254/latest/meta-data/iam", "link-local"),
+    ("https://10.1.2.3/clip.mp4", "private"),
+    ("https://localhost/clip.mp4", "loopback name"),
+    ("http://v3.fal.media/files/clip.mp4", "not an https URL"),
+    ("file:///etc/passwd", "not an https URL"),
+])
+def test_a_result_pointing_the_download_inside_is_refused_without_fetching(
+        fake_fal, still, tmp_path, video_url, reason) -> None:
+    set_scenario(fake_fal, latency_s=0.05, video_url=video_url, **SMALL)
+    with pytest.raises(ProviderError) as info:
+        asyncio.run(provider(tmp_path).generate(make_request(still, tmp_path), Events()))
+    error = info.value
+    assert (error.kind, error.critical) == ("protocol", False), error
+    assert "video URL" in str(error) and reason in str(error), error
+    assert error.request_id, "the error names the paid request"
+    assert not list(tmp_path.rglob("*.mp4*")), "nothing was written"
+
+
+def test_only_fal_own_host_may_be_private(fake_fal, still, tmp_path) -> None:
+    """The fake runs on 127.0.0.1 as fal's queue host, so its clips are fetched; the same
+    address on another port is not fal's host and stays refused."""
+    other = f"https://127.0.0.1:{fake_fal.port + 1}/files/clip.mp4"
+    set_scenario(fake_fal, latency_s=0.05, video_url=other, **SMALL)
+    with pytest.raises(ProviderError, match="loopback"):
+        asyncio.run(provider(tmp_path).generate(make_request(still, tmp_path), Events()))

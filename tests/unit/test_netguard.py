@@ -148,3 +148,33 @@ async def test_numeric_hosts_are_checked_without_dns() -> None:
     assert [r["host"] for r in await allowed.resolve("0x7f.1", 80)] == ["127.0.0.1"]
     assert dns.calls == 0
     assert literal_address("0x7f.1") == IPv4Address("127.0.0.1")
+
+
+def test_a_trusted_host_passes_on_its_own_port_only() -> None:
+    trusted = [("127.0.0.1", 8443), ("fal.internal", 443)]
+    check_literal(URL("https://127.0.0.1:8443/files/a.mp4"), allow_private=False, trusted=trusted)
+    with pytest.raises(UrlRefused, match="loopback"):
+        check_literal(URL("https://127.0.0.1:8444/files/a.mp4"), allow_private=False,
+                      trusted=trusted)
+    with pytest.raises(UrlRefused, match="loopback"):
+        check_literal(URL("https://127.0.0.2:8443/"), allow_private=False, trusted=trusted)
+
+
+async def test_a_trusted_name_may_resolve_privately_and_others_may_not() -> None:
+    resolver = PinnedResolver(inner=Scripted(["10.0.0.7"], ["10.0.0.8"]),
+                              trusted=[("fal.internal", 443)])
+    assert [r["host"] for r in await resolver.check("FAL.internal", 443)] == ["10.0.0.7"]
+    with pytest.raises(UrlRefused, match=re.escape("10.0.0.8, which is a private address")):
+        await resolver.check("fal.internal", 80)
+
+
+def test_a_proxy_from_the_environment_is_used_only_when_asked(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from video_agent.adapters.netguard import GuardedFetcher
+
+    monkeypatch.setenv("https_proxy", "http://10.9.9.9:3128")
+    monkeypatch.setenv("no_proxy", "cdn.example.org")
+    url = URL("https://v3.fal.media/files/a.mp4")
+    assert GuardedFetcher()._proxy_for(url) is None
+    assert GuardedFetcher(trust_env=True)._proxy_for(url) == "http://10.9.9.9:3128"
+    assert GuardedFetcher(trust_env=True)._proxy_for(URL("https://cdn.example.org/a")) is None

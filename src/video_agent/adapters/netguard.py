@@ -6,7 +6,9 @@ every address it resolves to is checked with :mod:`ipaddress` (numeric spellings
 first), and aiohttp connects only to those checked addresses, so a second DNS answer cannot
 point the connection elsewhere. Redirects are followed by hand, each hop checked the same way,
 at most ``max_redirects`` of them. ``allow_private=True`` lifts the address rule (development
-against local servers); the scheme rule and the redirect cap stay.
+against local servers); the scheme rule and the redirect cap stay. ``trusted_hosts`` lifts it for
+named ``(host, port)`` pairs only: a provider's own configured host, say, when it points at a
+development server on this machine.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import socket
-from collections.abc import AsyncIterator, Sequence
+import urllib.request
+from collections.abc import AsyncIterator, Collection, Sequence
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
+from ssl import SSLContext
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
@@ -117,10 +121,19 @@ def is_localhost_name(host: str) -> bool:
     return name == "localhost" or name.endswith(".localhost")
 
 
-def check_literal(url: URL, *, allow_private: bool, exempt: Networks = ()) -> None:
+Trusted = Collection[tuple[str, int]]
+
+
+def _trusted(host: str, port: int, trusted: Trusted) -> bool:
+    return (host.lower().rstrip("."), port) in trusted
+
+
+def check_literal(url: URL, *, allow_private: bool, exempt: Networks = (),
+                  trusted: Trusted = ()) -> None:
     """The checks that need no DNS: the scheme, and the host if it is an address or a
     localhost name."""
     check_scheme(url)
+    allow_private = allow_private or _trusted(url.host or "", url.port or 0, trusted)
     if not allow_private and is_localhost_name(url.host or ""):
         raise UrlRefused(f"host {url.host} is a loopback name ({OPT_IN})")
     address = literal_address(url.host or "")
@@ -135,9 +148,10 @@ class PinnedResolver(AbstractResolver):
     the addresses it checked."""
 
     def __init__(self, *, allow_private: bool = False, inner: AbstractResolver | None = None,
-                 exempt: Networks = ()) -> None:
+                 exempt: Networks = (), trusted: Trusted = ()) -> None:
         self.allow_private = allow_private
         self.exempt = tuple(exempt)
+        self.trusted = set(trusted)
         self._inner = inner
         self._own_inner: AbstractResolver | None = None
         self._checked: dict[tuple[str, int], list[ResolveResult]] = {}
@@ -156,7 +170,7 @@ class PinnedResolver(AbstractResolver):
             if self._inner is None:
                 self._inner = self._own_inner = ThreadedResolver()
             results = await self._inner.resolve(host, port, family=socket.AF_UNSPEC)
-        if not self.allow_private:
+        if not (self.allow_private or _trusted(host, port, self.trusted)):
             for result in results:
                 address = ipaddress.ip_address(result["host"].split("%", 1)[0])
                 kind = _refusal(address, self.exempt)
@@ -184,16 +198,26 @@ class GuardedFetcher:
     """GETs one URL through the guard, following redirects by hand.
 
     ``resolver`` replaces the system resolver underneath the guard; ``exempt`` lists networks
-    treated as public (say, an internal mirror) while every other private address stays refused.
+    treated as public (say, an internal mirror) while every other private address stays refused;
+    ``trusted_hosts`` lists ``(host, port)`` pairs fetched whatever they resolve to. ``ssl`` is
+    the TLS context (default: the system's). With ``trust_env`` a proxy from the environment
+    (``HTTPS_PROXY``, ``NO_PROXY``...) carries the request; the host is still checked here, but
+    the proxy resolves it again on its own.
     """
 
     def __init__(self, *, allow_private: bool = False, timeout_s: float = 30.0,
                  max_redirects: int = MAX_REDIRECTS, resolver: AbstractResolver | None = None,
-                 exempt: Networks = ()) -> None:
+                 exempt: Networks = (), trusted_hosts: Trusted = (),
+                 ssl: SSLContext | bool = True, trust_env: bool = False,
+                 sock_read_s: float | None = None) -> None:
         self.allow_private = allow_private
         self.exempt = tuple(exempt)
+        self.trusted = frozenset((h.lower().rstrip("."), p) for h, p in trusted_hosts)
         self.timeout_s = timeout_s
+        self.sock_read_s = sock_read_s
         self.max_redirects = max_redirects
+        self.ssl = ssl
+        self.trust_env = trust_env
         self._resolver = resolver
 
     @contextlib.asynccontextmanager
@@ -201,16 +225,22 @@ class GuardedFetcher:
         """The final (non-redirect) response; :class:`UrlRefused` before connecting to any hop
         the guard refuses, or after ``max_redirects`` redirects."""
         current = URL(url)
-        check_literal(current, allow_private=self.allow_private, exempt=self.exempt)
+        check_literal(current, allow_private=self.allow_private, exempt=self.exempt,
+                      trusted=self.trusted)
         resolver = PinnedResolver(allow_private=self.allow_private, inner=self._resolver,
-                                  exempt=self.exempt)
-        connector = aiohttp.TCPConnector(resolver=resolver, use_dns_cache=False)
-        timeout = aiohttp.ClientTimeout(total=self.timeout_s)
+                                  exempt=self.exempt, trusted=self.trusted)
+        connector = aiohttp.TCPConnector(resolver=resolver, use_dns_cache=False, ssl=self.ssl)
+        timeout = aiohttp.ClientTimeout(total=self.timeout_s, sock_read=self.sock_read_s)
         try:
             async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
                 for hop in range(self.max_redirects + 1):
                     await self._check_hop(resolver, current, hop)
-                    async with session.get(current, allow_redirects=False) as response:
+                    proxy = self._proxy_for(current)
+                    if proxy:  # the connection goes to the proxy the environment names
+                        via = URL(proxy)
+                        resolver.trusted.add(((via.host or "").lower(), via.port or 0))
+                    async with session.get(current, allow_redirects=False,
+                                           proxy=proxy) as response:
                         location = response.headers.get("Location")
                         if response.status not in REDIRECT_STATUSES or not location:
                             yield response
@@ -224,9 +254,16 @@ class GuardedFetcher:
         finally:
             await resolver.close()
 
+    def _proxy_for(self, url: URL) -> str | None:
+        """The environment's proxy for ``url`` when ``trust_env`` is set and it is not bypassed."""
+        if not self.trust_env or urllib.request.proxy_bypass(url.host or ""):
+            return None
+        return urllib.request.getproxies().get(url.scheme)
+
     async def _check_hop(self, resolver: PinnedResolver, url: URL, hop: int) -> None:
         try:
-            check_literal(url, allow_private=self.allow_private, exempt=self.exempt)
+            check_literal(url, allow_private=self.allow_private, exempt=self.exempt,
+                          trusted=self.trusted)
             await resolver.check(url.host or "", url.port or 0)
         except UrlRefused as exc:
             if hop == 0:

@@ -410,7 +410,7 @@ def build_app(fake: FakeFal) -> Starlette:
         if sc.malformed_result or fault == "result_no_video":
             return JSONResponse({"seed": 1, "note": "no video here"}, headers=headers)
         out = json.loads(json.dumps(req.result))
-        out["video"]["url"] = _base(request) + out["video"]["url"]
+        out["video"]["url"] = sc.video_url or _base(request) + out["video"]["url"]
         return JSONResponse(out, headers=headers)
 
     async def cancel(request: Request, rid: str) -> Response:

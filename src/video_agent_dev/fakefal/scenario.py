@@ -50,6 +50,8 @@ class Scenario(BaseModel):
     fps: int | None = None
     audio: bool | None = None
     download_error_times: int = Field(default=0, ge=0, description="Video GETs answering 500.")
+    video_url: str | None = Field(
+        default=None, description="Answer this as the result's video URL (a hostile result).")
     upload_error: bool = Field(default=False, description="Storage uploads answer 500.")
     fault_rate: float = Field(
         default=0.0, ge=0, le=1, description="Share of submissions drawn to meet a fault.")

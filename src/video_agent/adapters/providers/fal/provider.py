@@ -37,6 +37,7 @@ import fal_client
 from fal_client import AsyncRequestHandle, Completed, InProgress, Queued
 
 from video_agent import faultpoints
+from video_agent.adapters.netguard import OPT_IN, GuardedFetcher, UrlRefused
 from video_agent.adapters.providers.base import Progress, ProviderError
 from video_agent.adapters.providers.fal import ledger as states
 from video_agent.adapters.providers.fal.endpoints import FalEndpoint
@@ -121,6 +122,14 @@ def _clear_cooldown(endpoint_id: str) -> None:
 def _cooldown_until(endpoint_id: str) -> float:
     with _TABLES_LOCK:
         return _COOLDOWN.get(endpoint_id, (0.0, 0.0))[0]
+
+
+def _queue_host() -> tuple[str, int]:
+    """fal's own queue host: its clips may come from it whatever it resolves to (a development
+    server on this machine, say); every other host must be public."""
+    from video_agent.preflight import fal_queue_address
+
+    return fal_queue_address()
 
 
 def _ssl_context() -> ssl.SSLContext:
@@ -455,6 +464,12 @@ class FalProvider:
             try:
                 await self._fetch_to(url, target, min(self.download_timeout_s, left))
                 return target
+            except UrlRefused as exc:  # asking again gets the same answer
+                why = str(exc).replace(f" ({OPT_IN})", "")
+                raise ProviderError(
+                    f"fal {self.endpoint.id}: the video URL of request {rid} is not fetched: "
+                    f"{why} (only fal's own queue host may be private)", kind="protocol",
+                    request_id=rid) from None
             except ProviderError as exc:
                 last = exc
             except (aiohttp.ClientError, TimeoutError, OSError) as exc:
@@ -469,12 +484,13 @@ class FalProvider:
 
     async def _fetch_to(self, url: str, target: Path, timeout_s: float) -> None:
         part = target.with_name(target.name + ".part")
-        timeout = aiohttp.ClientTimeout(total=timeout_s, sock_read=30)
-        connector = aiohttp.TCPConnector(ssl=await asyncio.to_thread(_ssl_context))
+        if not url.startswith("https://"):
+            raise UrlRefused(f"{url.split('?', 1)[0]} is not an https URL")
+        fetcher = GuardedFetcher(timeout_s=timeout_s, sock_read_s=30, trust_env=True,
+                                 ssl=await asyncio.to_thread(_ssl_context),
+                                 trusted_hosts=[_queue_host()])
         try:
-            async with aiohttp.ClientSession(timeout=timeout, connector=connector,
-                                             trust_env=True) as session, \
-                    session.get(url) as response:
+            async with fetcher.get(url) as response:
                 if response.status != 200:
                     raise ProviderError(f"GET video answered HTTP {response.status}",
                                         kind="download")
