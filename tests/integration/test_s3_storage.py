@@ -147,3 +147,61 @@ async def test_the_http_app_serves_clips_from_s3(storage: S3Storage, tmp_path: P
     assert missing.status_code == 404
     async with httpx.AsyncClient() as http:
         assert (await http.get(video.headers["location"])).content == b"clip bytes"
+
+
+async def test_a_stored_version_is_read_whole_and_made_current(storage: S3Storage,
+                                                              tmp_path: Path) -> None:
+    await storage.save_scene("pick", "2", clip(tmp_path, b"take one"), {"take": 1})
+    await storage.save_scene("pick", "2", clip(tmp_path, b"take two"), {"take": 2})
+    first = await storage.version("pick", "2", 1)
+    assert first is not None and first.version == 1 and first.metadata["take"] == 1
+    assert first.path.endswith("/pick/scene_2/versions/v0001/video.mp4")
+    made = await storage.make_current("pick", "2", 1)
+    assert made is not None and made.version == 1
+    current = await storage.current("pick", "2")
+    assert current is not None and current.version == 1 and current.metadata["take"] == 1
+    async with httpx.AsyncClient() as http:
+        assert (await http.get(current.video_url)).content == b"take one"
+    assert await storage.version("pick", "2", 7) is None
+    assert await storage.make_current("pick", "2", 7) is None
+    assert (await storage.current("pick", "2")).version == 1  # type: ignore[union-attr]
+
+
+async def test_a_claimed_version_without_its_clip_is_not_offered(storage: S3Storage,
+                                                                 tmp_path: Path) -> None:
+    """A writer killed between claiming a number and copying the clip in leaves metadata only."""
+    await storage.save_scene("half", "1", clip(tmp_path, b"whole"), {})
+    base = storage._scene_key("half", "1")
+    async with storage._client() as client:
+        await client.put_object(Bucket=storage.bucket, Key=f"{base}/versions/v0002/metadata.json",
+                                Body=(await storage.version("half", "1", 1)).model_dump_json()
+                                .replace('"version":1', '"version":2').encode())
+    assert await storage.version("half", "1", 2) is None
+    assert await storage.make_current("half", "1", 2) is None
+    assert (await storage.current("half", "1")).version == 1  # type: ignore[union-attr]
+
+
+async def test_the_panel_lists_serves_and_picks_versions_in_s3(storage: S3Storage,
+                                                               tmp_path: Path) -> None:
+    from video_agent.serve import create_app
+
+    for n in (1, 2):
+        await storage.save_scene("vs", "3", clip(tmp_path, bytes([n]) * 500),
+                                 {"provider": "local", "model": f"m{n}", "cost_usd": 0.5 * n})
+    app = create_app(tmp_path / "out", storage=f"s3://{storage.bucket}/{storage.prefix}")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://test") as api:
+        scene = (await api.get("/api/stories/vs/scenes/3")).json()
+        assert [(v["version"], v["current"], v["model"]) for v in scene["versions"]] == [
+            (1, False, "m1"), (2, True, "m2")]
+        old = await api.get(scene["versions"][0]["video"])
+        made = await api.post("/api/stories/vs/scenes/3/versions/1/current")
+        now = await api.get("/api/stories/vs/scenes/3/video")
+        missing = await api.post("/api/stories/vs/scenes/3/versions/9/current")
+        listed = (await api.get("/api/stories/vs/scenes/3")).json()["versions"]
+    assert old.status_code == 307 and made.status_code == 200 and made.json()["version"] == 1
+    assert missing.status_code == 404 and "no version 9" in missing.json()["error"]
+    assert [v["current"] for v in listed] == [True, False]
+    async with httpx.AsyncClient() as http:
+        assert (await http.get(old.headers["location"])).content == bytes([1]) * 500
+        assert (await http.get(now.headers["location"])).content == bytes([1]) * 500

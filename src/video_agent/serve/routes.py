@@ -140,6 +140,7 @@ async def get_scene(request: Request) -> Response:
     if body["metadata"]:
         body["metadata"] = {k: v for k, v in body["metadata"].items() if k != "version_path"}
     body.update(await asyncio.to_thread(_panel, request, story_id, key, body["metadata"]))
+    body["versions"] = await _versions(request, story_id, key, body["metadata"])
     if not body.get("scene_content"):
         body["scene_content"] = (body["metadata"] or {}).get("scene_content")
     return JSONResponse(body, headers={"cache-control": "no-store"})
@@ -158,24 +159,29 @@ def _panel(request: Request, story_id: str, key: str,
         "cost_usd": metadata.get("cost_usd"),
         "fallback": fallback_note(metadata),
     }
-    versions = []
-    if not _settings(request).storage:
-        storage = LocalStorage(_settings(request).out)
-        for number in storage.versions(story_id, key):
-            meta_file = storage.scene_dir(story_id, key) / "versions" / f"v{number:04d}" / (
-                "metadata.json")
-            try:
-                meta = json.loads(meta_file.read_bytes()).get("metadata") or {}
-            except (OSError, ValueError):
-                continue
-            versions.append({"version": number, "provider": meta.get("provider"),
-                             "model": meta.get("model"), "cost_usd": meta.get("cost_usd"),
-                             "verdict": (meta.get("quality") or {}).get("verdict"),
-                             "stored_at": meta.get("stored_at"),
-                             "current": number == metadata.get("version"),
-                             "video": f"{base}/versions/{number}/video"})
-    out["versions"] = versions
     return out
+
+
+async def _versions(request: Request, story_id: str, key: str,
+                    metadata: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Every whole stored version of a scene, oldest first, in whichever storage holds it."""
+    if not metadata:
+        return []
+    storage = _storage(request)
+    base = f"/api/stories/{story_id}/scenes/{key}"
+    versions = []
+    for number in await storage.versions(story_id, key):
+        video = await storage.version(story_id, key, number)
+        if video is None:
+            continue
+        meta = video.metadata
+        versions.append({"version": number, "provider": meta.get("provider"),
+                         "model": meta.get("model"), "cost_usd": meta.get("cost_usd"),
+                         "verdict": (meta.get("quality") or {}).get("verdict"),
+                         "stored_at": meta.get("stored_at"),
+                         "current": number == metadata.get("version"),
+                         "video": f"{base}/versions/{number}/video"})
+    return versions
 
 
 def _still_path(request: Request, metadata: dict[str, Any]) -> Path | None:
@@ -204,30 +210,24 @@ def _version(request: Request) -> int:
     return int(raw)
 
 
-def _version_file(request: Request) -> Path:
-    story_id, key, number = _story_id(request), _scene(request), _version(request)
-    path = (LocalStorage(_settings(request).out).scene_dir(story_id, key) / "versions"
-            / f"v{number:04d}" / "video.mp4")
-    if not path.is_file():
-        raise ApiError(404, f"story {story_id!r} scene {key} has no version {number}")
-    return path
-
-
 async def get_version_video(request: Request) -> Response:
+    """One stored version's clip: the file from the output folder, or a redirect to its signed
+    URL in the bucket."""
+    story_id, key, number = _story_id(request), _scene(request), _version(request)
+    video = await _storage(request).version(story_id, key, number)
+    if video is None:
+        raise ApiError(404, f"story {story_id!r} scene {key} has no version {number}")
     if _settings(request).storage:
-        raise ApiError(404, "versions are served from the output folder only")
-    path = await asyncio.to_thread(_version_file, request)
-    return FileResponse(path, media_type="video/mp4", headers={"cache-control": "no-cache"})
+        return RedirectResponse(video.video_url, status_code=307,
+                                headers={"cache-control": "no-store"})
+    return FileResponse(video.path, media_type="video/mp4", headers={"cache-control": "no-cache"})
 
 
 async def make_version_current(request: Request) -> Response:
     story_id, key, number = _story_id(request), _scene(request), _version(request)
-    if _settings(request).storage:
-        raise ApiError(409, "choosing a version needs clips in the output folder")
     if _manager(request).running(story_id):
         raise ApiError(409, f"story {story_id!r} is running")
-    video = await asyncio.to_thread(
-        LocalStorage(_settings(request).out).make_current, story_id, key, number)
+    video = await _storage(request).make_current(story_id, key, number)
     if video is None:
         raise ApiError(404, f"story {story_id!r} scene {key} has no version {number}")
     return JSONResponse({"story_id": story_id, "scene": key, "version": video.version})

@@ -28,6 +28,16 @@ class SceneStorage(Protocol):
 
     async def versions(self, story_id: str, scene: str | int) -> list[int]: ...
 
+    async def version(self, story_id: str, scene: str | int, number: int) -> SceneVideo | None:
+        """Stored version ``number`` whole (its own clip and metadata), or None."""
+        ...
+
+    async def make_current(self, story_id: str, scene: str | int,
+                           number: int) -> SceneVideo | None:
+        """Name stored version ``number`` the scene's current clip again; None if it is not a
+        whole version of that scene."""
+        ...
+
     async def stories(self) -> list[str]: ...
 
     async def scenes(self, story_id: str) -> list[str]: ...

@@ -32,6 +32,13 @@ class FolderStorage:
     async def versions(self, story_id: str, scene: str | int) -> list[int]:
         return await asyncio.to_thread(self.local.versions, story_id, scene)
 
+    async def version(self, story_id: str, scene: str | int, number: int) -> SceneVideo | None:
+        return await asyncio.to_thread(self.local.version, story_id, scene, number)
+
+    async def make_current(self, story_id: str, scene: str | int,
+                           number: int) -> SceneVideo | None:
+        return await asyncio.to_thread(self.local.make_current, story_id, scene, number)
+
     async def stories(self) -> list[str]:
         return await asyncio.to_thread(self.local.stories)
 

@@ -255,6 +255,17 @@ class LocalStorage:
         found = [p.name.removeprefix("scene_") for p in story.glob("scene_*") if p.is_dir()]
         return sorted((s for s in found if s.isdigit()), key=int)
 
+    def version(self, story_id: str, scene: str | int, number: int) -> SceneVideo | None:
+        """Stored version ``number`` whole, its ``path`` the version's own clip; or None."""
+        version_dir = self.scene_dir(story_id, scene) / "versions" / f"v{number:04d}"
+        try:
+            video = SceneVideo.model_validate_json((version_dir / "metadata.json").read_bytes())
+        except (OSError, ValueError):
+            return None
+        if not (version_dir / "video.mp4").is_file():
+            return None
+        return video.model_copy(update={"path": str(version_dir / "video.mp4")})
+
     def make_current(self, story_id: str, scene: str | int, version: int) -> SceneVideo | None:
         """Publish stored ``version`` as the scene's current clip again; None if it is not a
         whole version of that scene."""

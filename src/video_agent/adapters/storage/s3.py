@@ -251,6 +251,41 @@ class S3Storage:
         async with self._client() as client:
             return await self._stored_versions(client, self._scene_key(story_id, scene))
 
+    async def version(self, story_id: str, scene: str | int, number: int) -> SceneVideo | None:
+        base = self._scene_key(story_id, scene)
+        async with self._client() as client:
+            return await self._whole_version(client, base, number)
+
+    async def _whole_version(self, client: Any, base: str, number: int) -> SceneVideo | None:
+        """Version ``number`` if both its metadata and its clip are in the bucket."""
+        record = await self._get_json(client, f"{base}/versions/v{number:04d}/metadata.json")
+        if record is None:
+            return None
+        try:
+            video = SceneVideo.model_validate(record)
+        except ValueError:
+            return None
+        try:
+            await client.head_object(Bucket=self.bucket,
+                                     Key=f"{base}/versions/v{number:04d}/video.mp4")
+        except ClientError as exc:
+            if _code(exc) in ("404", "NoSuchKey", "NotFound"):
+                return None  # claimed, but its clip was never copied in (a killed writer)
+            raise
+        return await self._fresh(client, video)
+
+    async def make_current(self, story_id: str, scene: str | int,
+                           number: int) -> SceneVideo | None:
+        """Name version ``number`` current again: one PUT of the scene's pointer. Writers on
+        other machines are not locked out: the last pointer written wins, as with a new clip."""
+        base = self._scene_key(story_id, scene)
+        async with self._client() as client:
+            video = await self._whole_version(client, base, number)
+            if video is None:
+                return None
+            await self._publish(client, base, video)
+            return video
+
     async def _version_files(self, client: Any, base: str) -> dict[int, set[str]]:
         found: dict[int, set[str]] = {}
         async for page in self._list(client, f"{base}/versions/"):
