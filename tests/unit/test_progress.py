@@ -80,3 +80,44 @@ def test_events_parse_from_dicts_and_refuse_what_is_not_one() -> None:
         parse_event({"event": "progress", "scene": "1", "stage": "store", "progress": 1.5})
     dumped = Progress(scene="1", stage="store", progress=1.0).model_dump(exclude_none=True)
     assert dumped["event"] == "progress" and "overall" not in dumped
+
+
+async def test_progress_from_a_worker_thread_reaches_the_custom_stream(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """LangGraph's writer reads the node's config from a context variable; a report made in a
+    worker thread (a render, a repair) must still arrive, with nothing logged as an error."""
+    import asyncio
+    import logging
+    import threading
+
+    from langgraph.graph import END, START, StateGraph
+    from langgraph.runtime import Runtime
+    from typing_extensions import TypedDict
+
+    from video_agent.video_agent_node.common import Reporter
+
+    class State(TypedDict):
+        n: int
+
+    async def node(state: State, runtime: Runtime[None]) -> State:
+        report = Reporter(runtime, "s", "1", "generate_primary")  # type: ignore[arg-type]
+
+        def work() -> None:
+            assert threading.current_thread() is not threading.main_thread()
+            report(0.5, "half way")
+
+        await asyncio.get_running_loop().run_in_executor(None, work)  # no context copied
+        await asyncio.sleep(0.05)  # the scheduled write runs on the loop
+        return {"n": 1}
+
+    builder = StateGraph(State)
+    builder.add_node("node", node)
+    builder.add_edge(START, "node")
+    builder.add_edge("node", END)
+    graph = builder.compile()
+    caplog.set_level(logging.ERROR)
+    events = [e async for e in graph.astream({"n": 0}, stream_mode="custom")]
+    assert [(e["stage"], e["progress"], e["message"]) for e in events] == [
+        ("generate_primary", 0.5, "half way")]
+    assert not [r for r in caplog.records if "get_config" in r.getMessage()
+                or (r.exc_text and "get_config" in r.exc_text)], caplog.text

@@ -4,6 +4,7 @@ the rule that a scene's failure is written into state instead of escaping the br
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import logging
 import time
@@ -69,6 +70,9 @@ class Reporter:
                  stage: str) -> None:
         self._write = getattr(runtime, "stream_writer", None)
         self._loop = asyncio.get_running_loop()
+        # LangGraph's writer reads the node's config from a context variable: a call scheduled
+        # from a worker thread must run in the node's context, or the event is lost.
+        self._context = contextvars.copy_context()
         self.story_id, self.scene, self.stage = story_id, scene, stage
 
     def __call__(self, fraction: float, message: str = "") -> None:
@@ -84,7 +88,7 @@ class Reporter:
         if running is self._loop:
             self._write(event)
         else:
-            self._loop.call_soon_threadsafe(self._write, event)
+            self._loop.call_soon_threadsafe(self._write, event, context=self._context)
 
 
 def scene_node(stage: str) -> Callable[[Node], Node]:
