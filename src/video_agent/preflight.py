@@ -41,7 +41,11 @@ def preflight(ctx: VideoAgentContext, *, connect_timeout_s: float = 5.0) -> None
     from video_agent.adapters.providers.fal.provider import resolve_key
 
     option = fal_options[0]
-    if resolve_key(ctx.fal_key_env) is None:
+    try:
+        key = resolve_key(ctx.fal_key_env)
+    except ValueError as exc:
+        raise PreflightError(f"--fal-key-env: {str(exc).removeprefix('fal_key_env: ')}") from None
+    if key is None:
         raise PreflightError(
             f"{option}: no fal.ai key in the environment variable {ctx.fal_key_env} "
             "(set it, or use a local provider)")

@@ -77,3 +77,21 @@ def test_fallback_note_names_what_was_asked_what_made_it_and_why() -> None:
     meta["attempts"][0].update(outcome="quality_fail", error=None)
     assert fallback_note(meta).endswith(": its clip failed the quality check")
     assert fallback_note({"slot": "primary", "provider": "local", "model": "x"}) is None
+
+
+def test_the_key_variable_is_the_one_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                           listening: socket.socket) -> None:
+    monkeypatch.setenv("FAL_KEY", "k")  # set, but not the variable asked for
+    monkeypatch.delenv("TEAM_B_FAL", raising=False)
+    named = VideoAgentContext(output_dir=str(tmp_path), primary=f"fal:{DEFAULT_PRIMARY}",
+                              fallback="", fal_key_env="TEAM_B_FAL")
+    with pytest.raises(PreflightError, match=r"no fal\.ai key in the environment variable "
+                                             r"TEAM_B_FAL"):
+        preflight(named)
+    monkeypatch.setenv("TEAM_B_FAL", "k2")
+    preflight(named)
+    bad = VideoAgentContext(output_dir=str(tmp_path), primary=f"fal:{DEFAULT_PRIMARY}",
+                            fallback="", fal_key_env="1 BAD")
+    with pytest.raises(PreflightError, match=r"^--fal-key-env: '1 BAD' is not an environment "
+                                             r"variable name"):
+        preflight(bad)

@@ -54,6 +54,9 @@ def run(
         help="Fetch stills from loopback and private addresses (development only).")] = False,
     max_scenes: Annotated[int, typer.Option(
         min=1, help="Refuse a story with more scenes than this.")] = DEFAULT_MAX_SCENES,
+    fal_key_env: Annotated[str, typer.Option(
+        help="Environment variable holding the fal.ai key (its name; the key stays there).")
+    ] = "FAL_KEY",
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log details.")] = False,
 ) -> None:
     """Generate the videos of a story (resuming an interrupted run of it)."""
@@ -86,7 +89,7 @@ def run(
             budget_usd=budget, provider_timeout_s=provider_timeout, storage=storage or None,
             max_scenes=max_scenes,
             story_dir=str(story_file.resolve().parent), image_roots=roots,
-            allow_private_urls=allow_private_urls)
+            allow_private_urls=allow_private_urls, fal_key_env=fal_key_env)
         ctx.size  # noqa: B018 - validates --resolution early
     except ValueError as exc:
         console.print(f"[red]error:[/] --resolution: {getattr(exc, 'reason', exc)}")
