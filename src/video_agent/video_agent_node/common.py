@@ -8,7 +8,7 @@ import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from langgraph.runtime import Runtime
 
@@ -18,7 +18,7 @@ from video_agent.context import VideoAgentContext
 from video_agent.inputs import MAX_SCENE_NUMBER
 from video_agent.models import SceneContext, SceneError
 from video_agent.progress import Progress
-from video_agent.state import SceneState, scene_update
+from video_agent.state import SceneState, scene_update, upgrade_previous_shape
 
 log = logging.getLogger("video_agent")
 
@@ -99,7 +99,10 @@ def scene_node(stage: str) -> Callable[[Node], Node]:
         async def run(state: SceneState, runtime: Runtime[VideoAgentContext]) -> dict[str, Any]:
             started, cpu = time.perf_counter(), time.process_time()
             try:
-                update = await node(state, runtime)
+                upgrade = upgrade_previous_shape(state)
+                if upgrade:  # a scene resumed from a checkpoint of the previous shape
+                    state = cast(SceneState, {**state, **upgrade})
+                update = {**upgrade, **await node(state, runtime)}
             except Exception as exc:
                 key = scene_key_of(state)
                 log.exception("scene %s: %s failed", key, stage)

@@ -20,6 +20,7 @@ from video_agent.models import (
     ReasoningTrace,
     SceneError,
     Slot,
+    Take,
     VideoParams,
 )
 from video_agent.reasoning import build_prompt, fit_to_capabilities
@@ -47,7 +48,9 @@ async def attempt(state: SceneState, runtime: Runtime[VideoAgentContext], slot: 
     except (ProviderSpecError, ValueError) as exc:
         failed = Attempt(slot=slot, provider=spec, outcome="error", error=str(exc),
                          error_kind="config")
-        return _failed(state, slot, failed, critical=True, message=str(exc))  # misconfigured
+        update = _failed(state, slot, failed, critical=True, message=str(exc))  # misconfigured
+        update["take"] = Take(slot=slot, asked=params)
+        return update
 
     fitted, conflicts = fit_to_capabilities(params, provider.capabilities)
     trace = trace.model_copy(deep=True)
@@ -78,7 +81,8 @@ async def attempt(state: SceneState, runtime: Runtime[VideoAgentContext], slot: 
         _observe(failed)
         update = _failed(state, slot, failed, critical=critical or slot == "fallback",
                          message=message, field=field)
-        update.update({"work_dir": work_dir, "trace": trace, "redo": None})
+        update.update({"take": Take(slot=slot, asked=params, fitted=fitted),
+                       "work_dir": work_dir, "trace": trace, "redo": None})
         return update
 
     faultpoints.hit("generate_clip_ready")
@@ -96,9 +100,8 @@ async def attempt(state: SceneState, runtime: Runtime[VideoAgentContext], slot: 
     if isinstance(queue_wait, int | float):
         telemetry.provider_queue_seconds.labels(done.provider, done.model).observe(queue_wait)
     report(1.0, "clip ready")
-    return {"candidate": result, "candidate_slot": slot, "plan": params, "fitted": fitted,
-            "trace": trace,
-            "attempts": [done], "work_dir": work_dir, "quality": None, "redo": None}
+    return {"take": Take(slot=slot, asked=params, fitted=fitted, result=result), "trace": trace,
+            "attempts": [done], "work_dir": work_dir, "redo": None}
 
 
 def work_prefix(story_id: str, scene: str | None = None) -> str:
@@ -123,7 +126,7 @@ def _observe(attempt: Attempt) -> None:
 
 def _failed(state: SceneState, slot: Slot, failed: Attempt, *, critical: bool,
             message: str, field: str | None = None) -> dict[str, Any]:
-    update: dict[str, Any] = {"attempts": [failed], "candidate": None, "candidate_slot": slot}
+    update: dict[str, Any] = {"attempts": [failed]}
     if critical:
         key = scene_of(state).key
         attempts = [*(state.get("attempts") or []), failed]
