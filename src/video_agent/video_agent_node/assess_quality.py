@@ -9,7 +9,7 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from video_agent import faultpoints, telemetry
+from video_agent import faultpoints
 from video_agent.context import VideoAgentContext
 from video_agent.cpu_pool import run_cpu
 from video_agent.models import Attempt, SceneError, VideoParams
@@ -64,17 +64,12 @@ async def assess_quality(state: SceneState, runtime: Runtime[VideoAgentContext])
     report(1.0, quality.verdict)
     update: dict[str, Any] = {"take": take.model_copy(update={"quality": quality}),
                               "work_dir": work_dir}
-    for name, value in quality.metrics.items():
-        telemetry.quality_metric.labels(name).observe(value)
     if quality.passed:
         return update
     failed = Attempt(slot=slot, provider=candidate.provider, model=candidate.model,
                      request_id=candidate.request_id, outcome="quality_fail",
                      error="; ".join(quality.reasons), error_kind="quality")
     update["attempts"] = [failed]
-    telemetry.provider_outcomes.labels(failed.provider, failed.model, slot, failed.outcome).inc()
-    await storage_of(ctx).record_attempt(state.get("story_id", ""),
-                                         {"scene": scene.key, **failed.model_dump()})
     if slot == "fallback":
         attempts = [*(state.get("attempts") or []), failed]
         update.update(scene_update(scene.key, errors=SceneError(

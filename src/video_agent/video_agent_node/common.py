@@ -19,6 +19,7 @@ from video_agent.inputs import MAX_SCENE_NUMBER
 from video_agent.models import SceneContext, SceneError
 from video_agent.progress import Progress
 from video_agent.state import SceneState, scene_update, upgrade_previous_shape
+from video_agent.video_agent_node.effects import write_effects
 
 log = logging.getLogger("video_agent")
 
@@ -98,28 +99,26 @@ def scene_node(stage: str) -> Callable[[Node], Node]:
         @functools.wraps(node)
         async def run(state: SceneState, runtime: Runtime[VideoAgentContext]) -> dict[str, Any]:
             started, cpu = time.perf_counter(), time.process_time()
+            key = scene_key_of(state)
+            storage = storage_of(context_of(runtime))
             try:
                 upgrade = upgrade_previous_shape(state)
                 if upgrade:  # a scene resumed from a checkpoint of the previous shape
                     state = cast(SceneState, {**state, **upgrade})
                 update = {**upgrade, **await node(state, runtime)}
+                await write_effects(state, update, key, storage)
             except Exception as exc:
-                key = scene_key_of(state)
                 log.exception("scene %s: %s failed", key, stage)
                 reason = f"internal error in {stage}: {type(exc).__name__}: {exc}"
                 error = SceneError(scene=key, stage=stage, critical=True, message=reason,
                                    attempts=list(state.get("attempts") or []))
                 update = scene_update(key, errors=error)
+                await write_effects(state, update, key, storage)
             elapsed = time.perf_counter() - started
             name = stage if stage not in (state.get("timings") or {}) else f"{stage}#2"
             update.setdefault("timings", {})[name] = round(elapsed, 3)
             telemetry.stage_seconds.labels(stage).observe(elapsed)
             telemetry.stage_cpu_seconds.labels(stage).inc(time.process_time() - cpu)
-            if any(error is not None for error in (update.get("errors") or {}).values()):
-                telemetry.scene_outcomes.labels("failed").inc()
-                # The scene ended without a video: its partial files are abandoned.
-                if work_dir := update.get("work_dir") or state.get("work_dir"):
-                    await storage_of(context_of(runtime)).discard(work_dir)
             return update
 
         return run

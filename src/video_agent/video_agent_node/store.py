@@ -3,13 +3,12 @@ structure back to the story state."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
 from langgraph.runtime import Runtime
 
-from video_agent import faultpoints, telemetry
+from video_agent import faultpoints
 from video_agent.adapters.storage.local import ClipMissing
 from video_agent.context import VideoAgentContext
 from video_agent.models import Attempt, SceneVideo
@@ -99,20 +98,14 @@ async def store(state: SceneState, runtime: Runtime[VideoAgentContext]) -> dict[
     assert take is not None  # routed here only with a judged clip
     candidate, quality = take.result, take.quality
     assert candidate is not None and quality is not None
-    clip = Path(quality.path)
-    size = await asyncio.to_thread(lambda: clip.stat().st_size if clip.is_file() else 0)
     try:
-        video: SceneVideo = await storage.save_scene(story_id, scene.key, clip, metadata,
+        video: SceneVideo = await storage.save_scene(story_id, scene.key, Path(quality.path),
+                                                     metadata,
                                                      render_id=candidate.render_id)
     except ClipMissing as exc:
         # Killed before the version was whole, and the clip went with that run's temp folder.
         log.info("scene %s: %s; generating the %s clip again", scene.key, exc, take.slot)
         return {"take": None, "redo": take.slot}
-    if state.get("work_dir"):
-        await storage.discard(state["work_dir"])
-    faultpoints.hit("store_published")
-    telemetry.bytes_stored.inc(size)
-    telemetry.scene_outcomes.labels(
-        "fallback" if take.slot == "fallback" else "success").inc()
+    faultpoints.hit("store_published")  # the temp folder goes once the node has returned
     report(1.0, f"stored version {video.version}")
     return {"videos": {scene.key: video}, "errors": {scene.key: None}}
