@@ -15,7 +15,7 @@ from langgraph.runtime import Runtime
 
 from video_agent import faultpoints
 from video_agent.adapters.providers.base import ProviderError, VideoProvider
-from video_agent.adapters.providers.registry import ProviderSpecError, resolve_provider
+from video_agent.adapters.providers.registry import ProviderSpecError
 from video_agent.adapters.storage import SceneStorage
 from video_agent.adapters.storage.local import render_identity
 from video_agent.context import VideoAgentContext
@@ -50,7 +50,7 @@ async def attempt(state: SceneState, runtime: Runtime[VideoAgentContext], slot: 
     started = time.perf_counter()
 
     try:  # providers may open files (ledgers, caches): off the event loop
-        provider: VideoProvider = await asyncio.to_thread(resolve_provider, spec, ctx)
+        provider: VideoProvider = await asyncio.to_thread(ctx.services.provider, spec)
     except (ProviderSpecError, ValueError) as exc:
         failed = Attempt(slot=slot, provider=spec, outcome="error", error=str(exc),
                          error_kind="config")
