@@ -11,7 +11,7 @@ from langgraph.runtime import Runtime
 from video_agent import faultpoints
 from video_agent.adapters.storage.local import ClipMissing
 from video_agent.context import VideoAgentContext
-from video_agent.models import Attempt, SceneVideo
+from video_agent.models import Attempt, NarrationTiming, SceneVideo
 from video_agent.reasoning import thresholds_for
 from video_agent.state import SceneState
 from video_agent.video_agent_node.common import (
@@ -58,7 +58,8 @@ def build_metadata(state: SceneState) -> dict[str, Any]:
         "provider_details": candidate.details,
         "cost_usd": round(paid(attempts), 4),
         "image": image.model_dump(),
-        "narration": narration.model_dump() if hasattr(narration, "model_dump") else narration,
+        "narration": narration.model_dump() if isinstance(narration, NarrationTiming)
+        else narration,
         "video_params": params.model_dump(),
         "provider_params": fitted.model_dump(),
         "reasoning": {"reasoning_steps": analysis.model_dump(), **trace.model_dump()},
