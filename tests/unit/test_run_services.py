@@ -8,10 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from conftest import still
+from video_agent.adapters.providers.base import Progress, ProviderError
 from video_agent.adapters.providers.fal import DEFAULT_PRIMARY
 from video_agent.adapters.providers.fal.provider import FalProvider
 from video_agent.adapters.providers.registry import ProviderSpecError, resolve_provider
 from video_agent.context import VideoAgentContext
+from video_agent.graph import build_story_graph
+from video_agent.models import GenerationRequest, GenerationResult, ProviderCapabilities
 
 
 def test_one_context_builds_its_services_once(tmp_path: Path) -> None:
@@ -66,3 +70,36 @@ def test_a_fal_provider_keeps_one_client_per_loop_and_key(tmp_path: Path) -> Non
 
     mine, theirs = asyncio.run(both_runs())
     assert mine is not theirs, "each run keeps its own client"
+
+
+BUILT: list[VideoAgentContext] = []
+
+
+class _Busy:
+    name, model = "test", "busy"
+    capabilities = ProviderCapabilities(camera_controls=["push_in", "pan", "static"])
+
+    async def generate(self, request: GenerationRequest, progress: Progress) -> GenerationResult:
+        raise ProviderError("HTTP 503 from the model server", kind="server_error")
+
+
+def counted(ctx: VideoAgentContext) -> _Busy:
+    BUILT.append(ctx)
+    return _Busy()
+
+
+async def test_every_scene_of_a_run_shares_one_provider_and_the_next_run_builds_its_own(
+        tmp_path: Path) -> None:
+    BUILT.clear()
+    scenes = {str(n): {"scene_number": n, "scene_content": f"Scene {n}: hills.",
+                       "image_path": str(still(tmp_path / f"s{n}.jpg", seed=n))}
+              for n in (1, 2, 3)}
+    context = {"output_dir": str(tmp_path / "out"), "story_dir": str(tmp_path),
+               "primary": f"py:{__name__}:counted", "fallback": ""}  # as a server sends it
+    graph = build_story_graph()
+    first = await graph.ainvoke({"story_id": "shared", "scenes": scenes}, context=context)
+    assert sorted(first["errors"]) == ["1", "2", "3"]
+    assert all("no fallback provider" in e.message for e in first["errors"].values())
+    assert len(BUILT) == 1, f"built {len(BUILT)} providers for one spec in one run"
+    await graph.ainvoke({"story_id": "shared", "scenes": scenes}, context=context)
+    assert len(BUILT) == 2 and BUILT[0] is not BUILT[1]
