@@ -8,12 +8,16 @@ key stays in the environment and the context names the variable (``fal_key_env``
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from video_agent.inputs import DEFAULT_MAX_SCENES
 from video_agent.values import Resolution
+
+if TYPE_CHECKING:
+    from video_agent.services import RunServices
 
 ALLOW_PRIVATE_URLS_ENV = "VIDEO_AGENT_ALLOW_PRIVATE_URLS"
 
@@ -131,6 +135,22 @@ class VideoAgentContext:
         default="video_agent",
         metadata={"description": "Assistant (or graph id) run per scene on scene_graph_url."},
     )
+
+    def __post_init__(self) -> None:
+        # Not fields: never part of the context's schema, never sent or stored with a run.
+        self._services: RunServices | None = None
+        self._services_lock = threading.Lock()
+
+    @property
+    def services(self) -> RunServices:
+        """The adapters this run's nodes share, built on first use, once per context (a runner,
+        the serve app and the LangGraph server build one context per run)."""
+        with self._services_lock:
+            if self._services is None:
+                from video_agent.services import RunServices  # adapters import this module
+
+                self._services = RunServices(self)
+            return self._services
 
     @property
     def out(self) -> Path:

@@ -17,6 +17,7 @@ from pydantic import (
     Strict,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from video_agent.inputs import (
@@ -397,6 +398,31 @@ class QualityReport(_Model):
     @property
     def passed(self) -> bool:
         return self.verdict != "fail"
+
+
+class Take(_Model):
+    """One provider attempt as the scene's state holds it, replaced whole by ``generate_primary``
+    and ``generate_fallback`` (``assess_quality`` adds its verdict to a copy).
+
+    ``asked`` is the plan the slot asked for (the primary plan, or the fallback plan derived from
+    it); ``fitted`` is that plan fitted to the provider's capabilities, which the clip was made
+    from and is judged against. A take without ``result`` is a failed attempt (its reason is in
+    the ``attempts`` journal); ``quality`` is unset until the gate has judged the clip."""
+
+    slot: Slot
+    asked: VideoParams
+    fitted: VideoParams | None = Field(
+        default=None, description="Unset only when no provider could be resolved for the slot.")
+    result: GenerationResult | None = None
+    quality: QualityReport | None = None
+
+    @model_validator(mode="after")
+    def _clip_has_a_plan(self) -> Take:
+        if self.result is not None and self.fitted is None:
+            raise ValueError("fitted: a take with a clip needs the plan the clip was made from")
+        if self.quality is not None and self.result is None:
+            raise ValueError("quality: a take without a clip has nothing to judge")
+        return self
 
 
 # --------------------------------------------------------------------------- output

@@ -22,10 +22,31 @@ class PreflightError(ValueError):
     """One line naming the option and why it cannot work."""
 
 
+def check_settings(ctx: VideoAgentContext) -> None:
+    """The run's settings that need neither a provider, a key nor the network: the resolution,
+    where clips go, the state database and the name of the key's variable. Raises
+    :class:`PreflightError` naming the setting; run before any scene starts (``preflight``, and
+    the story graph's first node)."""
+    from video_agent.adapters.providers.fal.provider import resolve_key
+    from video_agent.adapters.state_stores import check_state_db
+    from video_agent.adapters.storage import open_storage
+
+    checks = (lambda: ctx.size, lambda: open_storage(ctx.storage, ctx.out),
+              lambda: check_state_db(ctx.state_db), lambda: resolve_key(ctx.fal_key_env))
+    for check in checks:
+        try:
+            check()
+        except ValueError as exc:
+            raise PreflightError(str(exc)) from None
+
+
 def preflight(ctx: VideoAgentContext, *, connect_timeout_s: float = 5.0) -> None:
-    """Raise :class:`PreflightError` if ``ctx.primary`` or ``ctx.fallback`` cannot work."""
+    """Raise :class:`PreflightError` if a setting is malformed (``check_settings``), or if
+    ``ctx.primary`` or ``ctx.fallback`` cannot work. The providers it builds are the run's."""
+    from video_agent.adapters.providers.fal.provider import resolve_key
     from video_agent.adapters.providers.registry import resolve_provider
 
+    check_settings(ctx)
     fal_options: list[str] = []
     for option, spec in (("--primary", ctx.primary), ("--fallback", ctx.fallback)):
         if not (spec or "").strip():
@@ -38,7 +59,6 @@ def preflight(ctx: VideoAgentContext, *, connect_timeout_s: float = 5.0) -> None
             fal_options.append(option)
     if not fal_options:
         return
-    from video_agent.adapters.providers.fal.provider import resolve_key
 
     option = fal_options[0]
     try:

@@ -19,7 +19,9 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
+
+from langchain_core.runnables import RunnableConfig
 
 from video_agent.adapters.checkpoints import open_checkpointer
 from video_agent.adapters.state_stores import is_postgres
@@ -27,7 +29,7 @@ from video_agent.context import VideoAgentContext
 from video_agent.graph import build_story_graph
 from video_agent.models import SceneError, SceneVideo
 from video_agent.progress import Planned, RunEvent, SceneDone, SceneFailed, parse_event
-from video_agent.state import scene_order
+from video_agent.state import StoryState, scene_order
 from video_agent.story import Story
 from video_agent.video_agent_node.common import storage_of
 from video_agent.video_agent_node.generation import work_prefix
@@ -68,8 +70,8 @@ class StoryRun:
         return [key for key in self.scenes if key in self.errors or key not in self.videos]
 
 
-def thread_config(story_id: str, max_concurrency: int | None = None) -> dict[str, Any]:
-    config: dict[str, Any] = {"configurable": {"thread_id": story_id}}
+def thread_config(story_id: str, max_concurrency: int | None = None) -> RunnableConfig:
+    config: RunnableConfig = {"configurable": {"thread_id": story_id}}
     if max_concurrency:
         config["max_concurrency"] = max_concurrency
     return config
@@ -110,7 +112,7 @@ async def _run(story: Story, ctx: VideoAgentContext, max_concurrency: int,
         config = thread_config(story.story_id, max_concurrency)
         snapshot = await graph.aget_state(config)
         resumed = bool(snapshot.next)
-        payload = None if resumed else story.as_state()
+        payload = None if resumed else cast(StoryState, story.as_state())
         if resumed:
             log.info("story %s: resuming an interrupted run", story.story_id)
         if resumed and on_event is not None:

@@ -8,7 +8,7 @@ so parallel scene branches never overwrite each other.
 from __future__ import annotations
 
 import operator
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Required, TypeVar
 
 from typing_extensions import TypedDict
 
@@ -25,6 +25,7 @@ from video_agent.models import (
     SceneError,
     SceneVideo,
     Slot,
+    Take,
     VideoParams,
 )
 
@@ -98,8 +99,8 @@ class StoryState(TypedDict, total=False):
 class SceneInput(TypedDict, total=False):
     """What a story graph sends to the Video Agent for one scene (the ``Send`` payload)."""
 
-    story_id: str
-    scene: SceneContext
+    story_id: Required[str]
+    scene: Required[SceneContext]
     narration: NarrationTiming | None
 
 
@@ -111,22 +112,51 @@ class SceneOutput(TypedDict, total=False):
     planned_durations: Annotated[dict[str, float], keep_tombstones]
 
 
-class SceneState(SceneInput, SceneOutput, total=False):
+class PreviousShape(TypedDict, total=False):
+    """Keys a checkpoint written before :class:`~video_agent.models.Take` may still hold; read
+    only by :func:`upgrade_previous_shape`, which moves them into ``take`` and clears them."""
+
+    plan: VideoParams | None
+    fitted: VideoParams | None
+    candidate: GenerationResult | None
+    candidate_slot: Slot | None
+    quality: QualityReport | None
+
+
+class SceneState(SceneInput, SceneOutput, PreviousShape, total=False):
     """Private state of one scene inside the Video Agent subgraph."""
 
     image: LocalImage
     analysis: SceneAnalysis
     params: VideoParams  # the primary plan from reason_motion
-    plan: VideoParams  # the plan of the current attempt (primary, or the fallback plan)
-    fitted: VideoParams  # that plan fitted to the provider's capabilities
     trace: ReasoningTrace
+    take: Take | None  # the current attempt: replaced whole by each generate node
     attempts: Annotated[list[Attempt], operator.add]
-    candidate: GenerationResult | None
-    candidate_slot: Slot | None
-    quality: QualityReport | None
     work_dir: str
     redo: Slot | None  # the slot to generate again: its clip was lost with a killed run's temp
     timings: Annotated[dict[str, float], keep_tombstones]
+
+
+_PREVIOUS_KEYS = tuple(PreviousShape.__annotations__)
+
+
+def upgrade_previous_shape(state: SceneState) -> dict[str, Any]:
+    """The update that turns a scene checkpointed in the previous shape (``plan``, ``fitted``,
+    ``candidate``, ``candidate_slot`` and ``quality`` side by side) into one ``take``; ``{}``
+    when there is nothing to upgrade. A resumed run applies it before its first node."""
+    if not any(state.get(key) is not None for key in _PREVIOUS_KEYS):
+        return {}
+    cleared: dict[str, Any] = dict.fromkeys(_PREVIOUS_KEYS)
+    candidate, slot = state.get("candidate"), state.get("candidate_slot")
+    if "take" in state or candidate is None or slot is None:
+        return cleared  # no clip in flight: the next generate node writes a fresh take
+    asked = state.get("plan") or state.get("params")
+    if asked is None:
+        raise ValueError("checkpoint: a clip without the plan it was asked with; "
+                         "run the scene again (force it)")
+    take = Take(slot=slot, asked=asked, fitted=state.get("fitted") or asked, result=candidate,
+                quality=state.get("quality"))
+    return {**cleared, "take": take}
 
 
 def scene_order(key: str) -> tuple[int, str]:

@@ -29,7 +29,8 @@ async def story_status(out: Path, story_id: str, checkpoints: str | None = None,
     values: dict[str, Any] = {}
     run = "no checkpoint"
     state_dir = await asyncio.to_thread(lambda: Path(out).resolve() / ".state")
-    if checkpoints or await asyncio.to_thread(checkpoint_path(state_dir).is_file):
+    has_run = bool(checkpoints) or await asyncio.to_thread(checkpoint_path(state_dir).is_file)
+    if has_run:
         from video_agent.graph import build_story_graph  # the graph only when there is a run
         from video_agent.runner import thread_config
 

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -11,6 +12,7 @@ from langgraph.runtime import Runtime
 
 from video_agent.context import VideoAgentContext
 from video_agent.models import SceneVideo
+from video_agent.preflight import check_settings
 from video_agent.state import StoryState, scene_order
 from video_agent.story import check_story_state
 from video_agent.video_agent_node.common import context_of, storage_of
@@ -50,6 +52,7 @@ async def prepare_story(state: StoryRunState,
                         runtime: Runtime[VideoAgentContext]) -> dict[str, Any]:
     ctx = context_of(runtime)
     check_story_state(state, max_scenes=ctx.max_scenes)  # a bad story stops here, whole
+    await asyncio.to_thread(check_settings, ctx)  # and so does a malformed setting
     pending, kept = await scenes_to_generate(state, ctx)
     return {"pending": pending, "videos": kept, "errors": dict.fromkeys(kept)}
 

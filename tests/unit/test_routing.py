@@ -10,6 +10,7 @@ from video_agent.models import (
     QualityReport,
     SceneAnalysis,
     SceneError,
+    Take,
     VideoParams,
 )
 from video_agent.video_agent_node import routing
@@ -32,6 +33,12 @@ def test_after_analyze() -> None:
                                   "errors": other_scene_error}) == "context ok"
 
 
+def take(slot: str = "primary", clip: GenerationResult | None = CLIP,
+         quality: QualityReport | None = None) -> Take:
+    return Take.model_validate({"slot": slot, "asked": params(), "fitted": params(),
+                                "result": clip, "quality": quality})
+
+
 def test_after_reason() -> None:
     assert routing.after_reason({"scene": SCENE, "params": params()}) == "plan"
     assert routing.after_reason({"scene": SCENE, "params": params(), "errors": ERROR}) \
@@ -39,9 +46,10 @@ def test_after_reason() -> None:
 
 
 def test_after_primary() -> None:
-    assert routing.after_primary({"scene": SCENE, "candidate": CLIP}) == "clip"
-    assert routing.after_primary({"scene": SCENE, "candidate": None}) == "provider error"
-    assert routing.after_primary({"scene": SCENE, "candidate": None, "errors": ERROR}) \
+    assert routing.after_primary({"scene": SCENE, "take": take()}) == "clip"
+    assert routing.after_primary({"scene": SCENE, "take": take(clip=None)}) == "provider error"
+    assert routing.after_primary({"scene": SCENE, "take": None}) == "provider error"
+    assert routing.after_primary({"scene": SCENE, "take": take(clip=None), "errors": ERROR}) \
         == "critical error"
 
 
@@ -49,22 +57,23 @@ def test_after_assess() -> None:
     passed = QualityReport(verdict="pass")
     repaired = QualityReport(verdict="repaired")
     failed = QualityReport(verdict="fail", reasons=["black frames"])
-    base = {"scene": SCENE, "candidate": CLIP}
-    assert routing.after_assess({**base, "quality": passed}) == "pass or repaired"
-    assert routing.after_assess({**base, "quality": repaired}) == "pass or repaired"
-    assert routing.after_assess({**base, "quality": failed, "candidate_slot": "primary"}) \
+    base = {"scene": SCENE}
+    assert routing.after_assess({**base, "take": take(quality=passed)}) == "pass or repaired"
+    assert routing.after_assess({**base, "take": take(quality=repaired)}) == "pass or repaired"
+    assert routing.after_assess({**base, "take": take("primary", quality=failed)}) \
         == "primary clip rejected"
-    assert routing.after_assess({**base, "quality": failed, "candidate_slot": "fallback"}) \
+    assert routing.after_assess({**base, "take": take("fallback", quality=failed)}) \
         == "fallback clip rejected"
-    assert routing.after_assess({**base, "quality": failed, "candidate_slot": "fallback",
+    assert routing.after_assess({**base, "take": take("fallback", quality=failed),
                                  "errors": ERROR}) == "fallback clip rejected"
 
 
 def test_after_fallback() -> None:
-    assert routing.after_fallback({"scene": SCENE, "candidate": CLIP}) == "fallback clip"
-    assert routing.after_fallback({"scene": SCENE, "candidate": None, "errors": ERROR}) \
+    assert routing.after_fallback({"scene": SCENE, "take": take("fallback")}) == "fallback clip"
+    assert routing.after_fallback({"scene": SCENE, "take": take("fallback", clip=None),
+                                   "errors": ERROR}) == "every provider failed"
+    assert routing.after_fallback({"scene": SCENE, "take": take("fallback", clip=None)}) \
         == "every provider failed"
-    assert routing.after_fallback({"scene": SCENE, "candidate": None}) == "every provider failed"
 
 
 def test_key_of_an_invalid_scene_still_routes_to_end() -> None:

@@ -28,19 +28,24 @@ def is_postgres(url: str | None) -> bool:
     return bool(url) and urlsplit(url or "").scheme in ("postgres", "postgresql")
 
 
+def check_state_db(state_db: str | None) -> None:
+    """``ValueError`` naming ``state_db`` unless it is empty or a ``postgresql://`` URL: a
+    misspelt DSN must not quietly fall back to one machine's files."""
+    if state_db and not is_postgres(state_db):
+        scheme = urlsplit(state_db).scheme
+        raise ValueError(f"state_db: {scheme or state_db!r} is not supported (use a "
+                         "postgresql:// URL, or leave it empty for SQLite under .state)")
+
+
 def state_stores(state_dir: Path, state_db: str | None) -> StateStores:
     """The stores for ``state_db`` (a ``postgresql://`` DSN) or, when it is empty, the embedded
-    ones under ``state_dir``. Raises ``ValueError`` for any other URL: a misspelt DSN must not
-    quietly fall back to one machine's files."""
+    ones under ``state_dir``. Raises ``ValueError`` for any other URL (``check_state_db``)."""
     state_dir = Path(state_dir)
+    check_state_db(state_db)
     if not state_db:
         from video_agent.adapters.providers.fal.sqlite_ledger import SqliteLedger
 
         return StateStores(SqliteLedger(state_dir), FolderStillCache(state_dir / "images"))
-    if not is_postgres(state_db):
-        scheme = urlsplit(state_db).scheme
-        raise ValueError(f"state_db: {scheme or state_db!r} is not supported (use a "
-                         "postgresql:// URL, or leave it empty for SQLite under .state)")
     try:
         from video_agent.adapters.postgres import PostgresLedger, PostgresStillCache
     except ImportError as exc:

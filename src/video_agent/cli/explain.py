@@ -129,11 +129,11 @@ def _report_error(console: Console, key: str, message: str, as_json: bool,
 
 
 def _capabilities(spec: str, console: Console) -> ProviderCapabilities:
-    from video_agent.adapters.providers.registry import resolve_provider
+    from video_agent.adapters.providers.registry import build_provider
     from video_agent.context import VideoAgentContext
 
     try:
-        return resolve_provider(spec, VideoAgentContext()).capabilities
+        return build_provider(spec, VideoAgentContext()).capabilities
     except Exception as exc:  # an unknown spec or a missing key: say so and stop
         console.print(f"[red]provider: {exc}[/red]")
         raise typer.Exit(2) from exc
@@ -189,7 +189,7 @@ class SceneExplanation:
         cues = Table("source", "cue", "move", "pace", "length", title="camera cues",
                      title_justify="left", expand=True)
         for cue in analysis.cues:
-            move = cue.motion or "-"
+            move: str = cue.motion or "-"
             if cue.direction:
                 move += f" {cue.direction}"
             cues.add_row(cue.source, cue.phrase, move, cue.speed or "-",

@@ -3,6 +3,7 @@ marks with units and thresholds, and the camera path over the source still."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from video_agent.quality.settings import QualitySettings
@@ -70,7 +71,8 @@ def _spec_checks(probe: dict[str, Any], before: dict[str, Any],
                  s: QualitySettings) -> list[dict[str, Any]]:
     """The technical spec on the stored clip; ``repair`` where the delivered clip missed it."""
     width, height = s.target_size
-    rows = [
+    rows: list[tuple[str, str, Callable[[dict[str, Any]], Any], str, str,
+                     Callable[[dict[str, Any]], bool]]] = [
         ("size", "resolution", lambda p: f"{p.get('width')}x{p.get('height')}", "px",
          f"= {width}x{height}", lambda p: (p.get("width"), p.get("height")) == (width, height)),
         ("frame rate", "fps", lambda p: p.get("fps"), "fps", f"= {s.fps}",

@@ -50,7 +50,8 @@ def _storage(request: Request) -> SceneStorage:
 
 
 def _manager(request: Request) -> RunManager:
-    return _settings(request).runs
+    runs: RunManager = _settings(request).runs
+    return runs
 
 
 def _story_id(request: Request) -> str:
@@ -62,7 +63,7 @@ def _story_id(request: Request) -> str:
 
 
 def _scene(request: Request) -> str:
-    raw = request.path_params["scene"]
+    raw: str = request.path_params["scene"]
     if not raw.isascii() or not raw.isdigit() or raw.startswith("0") or len(raw) > 6:
         raise ApiError(404, f"no scene {raw!r}: scene numbers are positive integers")
     return raw

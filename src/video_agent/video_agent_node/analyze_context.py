@@ -6,14 +6,13 @@ scene before anything is generated.
 
 from __future__ import annotations
 
-from pathlib import Path
+import asyncio
 from typing import Any
 
 from langgraph.runtime import Runtime
 from pydantic import ValidationError
 
-from video_agent.adapters.images import ImageError, ImageSource
-from video_agent.adapters.state_stores import state_stores
+from video_agent.adapters.images import ImageError
 from video_agent.adapters.storage.local import check_story_id
 from video_agent.context import VideoAgentContext
 from video_agent.inputs import InputError, check_keys, first_error
@@ -72,12 +71,7 @@ async def analyze_context(state: SceneState, runtime: Runtime[VideoAgentContext]
 
     report = Reporter(runtime, state.get("story_id", ""), key, "analyze_context")
     report(0.0, "fetching the still")
-    source = ImageSource(ctx.state_dir / "images", max_bytes=ctx.image_max_bytes,
-                         timeout_s=ctx.image_timeout_s,
-                         base_dir=Path(ctx.story_dir) if ctx.story_dir else None,
-                         stills=state_stores(ctx.state_dir, ctx.state_db).stills,
-                         roots=[Path(r) for r in ctx.image_roots],
-                         allow_private_urls=ctx.allow_private_urls)
+    source = await asyncio.to_thread(lambda: ctx.services.images)  # may open the still cache
     try:
         image = await source.resolve(scene.image_ref, field=scene.image_field)
     except ImageError as exc:

@@ -9,7 +9,7 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from video_agent import faultpoints, telemetry
+from video_agent import faultpoints
 from video_agent.context import VideoAgentContext
 from video_agent.cpu_pool import run_cpu
 from video_agent.models import Attempt, SceneError, VideoParams
@@ -45,36 +45,31 @@ def gate_for(plan: VideoParams, ctx: VideoAgentContext) -> tuple[QualitySettings
 async def assess_quality(state: SceneState, runtime: Runtime[VideoAgentContext]) -> dict[str, Any]:
     ctx = context_of(runtime)
     scene = scene_of(state)
-    candidate = state["candidate"]
-    assert candidate is not None  # routed here only with a clip
-    slot = state.get("candidate_slot") or "primary"
+    take = state["take"]
+    assert take is not None and take.result is not None and take.fitted is not None  # routed
+    candidate, slot = take.result, take.slot  # here only with a clip
     report = Reporter(runtime, state.get("story_id", ""), scene.key, "assess_quality")
     report(0.0, f"checking the {slot} clip")
     if not await asyncio.to_thread(Path(candidate.path).is_file):
         # The clip went with the temp folder of a run killed before it was stored.
         log.info("scene %s: the %s clip is gone, generating it again", scene.key, slot)
-        return {"candidate": None, "quality": None, "redo": slot}
+        return {"take": None, "redo": slot}
     work_dir = await storage_of(ctx).work_dir(state.get("work_dir"),
                                               work_prefix(state.get("story_id", ""), scene.key))
-    settings, target = gate_for(state.get("plan") or state["params"], ctx)
+    settings, target = gate_for(take.asked, ctx)
     quality = await run_cpu(  # the bounded CPU pool: never more passes at once than cores
-        assess_clip, candidate.path, state["image"].path,
-        state.get("fitted") or state["params"],
+        assess_clip, candidate.path, state["image"].path, take.fitted,
         settings=settings, work_dir=Path(work_dir), target_size=target)
     faultpoints.hit("quality_assessed")
     report(1.0, quality.verdict)
-    update: dict[str, Any] = {"quality": quality, "work_dir": work_dir}
-    for name, value in quality.metrics.items():
-        telemetry.quality_metric.labels(name).observe(value)
+    update: dict[str, Any] = {"take": take.model_copy(update={"quality": quality}),
+                              "work_dir": work_dir}
     if quality.passed:
         return update
     failed = Attempt(slot=slot, provider=candidate.provider, model=candidate.model,
                      request_id=candidate.request_id, outcome="quality_fail",
                      error="; ".join(quality.reasons), error_kind="quality")
     update["attempts"] = [failed]
-    telemetry.provider_outcomes.labels(failed.provider, failed.model, slot, failed.outcome).inc()
-    await storage_of(ctx).record_attempt(state.get("story_id", ""),
-                                         {"scene": scene.key, **failed.model_dump()})
     if slot == "fallback":
         attempts = [*(state.get("attempts") or []), failed]
         update.update(scene_update(scene.key, errors=SceneError(

@@ -9,17 +9,18 @@ import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from langgraph.runtime import Runtime
 
 from video_agent import telemetry
-from video_agent.adapters.storage import SceneStorage, open_storage
+from video_agent.adapters.storage import SceneStorage
 from video_agent.context import VideoAgentContext
 from video_agent.inputs import MAX_SCENE_NUMBER
 from video_agent.models import SceneContext, SceneError
 from video_agent.progress import Progress
-from video_agent.state import SceneState, scene_update
+from video_agent.state import SceneState, scene_update, upgrade_previous_shape
+from video_agent.video_agent_node.effects import write_effects
 
 log = logging.getLogger("video_agent")
 
@@ -40,7 +41,7 @@ def context_of(runtime: Runtime[VideoAgentContext] | None) -> VideoAgentContext:
 
 def storage_of(ctx: VideoAgentContext) -> SceneStorage:
     """The run's clip storage: the output folder, or S3 when ``ctx.storage`` names a bucket."""
-    return open_storage(ctx.storage, ctx.out, public_base_url=ctx.public_base_url)
+    return ctx.services.storage
 
 
 def scene_of(state: SceneState) -> SceneContext:
@@ -102,25 +103,25 @@ def scene_node(stage: str) -> Callable[[Node], Node]:
         @functools.wraps(node)
         async def run(state: SceneState, runtime: Runtime[VideoAgentContext]) -> dict[str, Any]:
             started, cpu = time.perf_counter(), time.process_time()
+            key = scene_key_of(state)
             try:
-                update = await node(state, runtime)
+                upgrade = upgrade_previous_shape(state)
+                if upgrade:  # a scene resumed from a checkpoint of the previous shape
+                    state = cast(SceneState, {**state, **upgrade})
+                update = {**upgrade, **await node(state, runtime)}
+                await write_effects(state, update, key, storage_of(context_of(runtime)))
             except Exception as exc:
-                key = scene_key_of(state)
                 log.exception("scene %s: %s failed", key, stage)
                 reason = f"internal error in {stage}: {type(exc).__name__}: {exc}"
                 error = SceneError(scene=key, stage=stage, critical=True, message=reason,
                                    attempts=list(state.get("attempts") or []))
                 update = scene_update(key, errors=error)
+                await write_effects(state, update, key, storage_of(context_of(runtime)))
             elapsed = time.perf_counter() - started
             name = stage if stage not in (state.get("timings") or {}) else f"{stage}#2"
             update.setdefault("timings", {})[name] = round(elapsed, 3)
             telemetry.stage_seconds.labels(stage).observe(elapsed)
             telemetry.stage_cpu_seconds.labels(stage).inc(time.process_time() - cpu)
-            if any(error is not None for error in (update.get("errors") or {}).values()):
-                telemetry.scene_outcomes.labels("failed").inc()
-                # The scene ended without a video: its partial files are abandoned.
-                if work_dir := update.get("work_dir") or state.get("work_dir"):
-                    await storage_of(context_of(runtime)).discard(work_dir)
             return update
 
         return run

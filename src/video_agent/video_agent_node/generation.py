@@ -1,4 +1,9 @@
-"""One provider attempt, shared by ``generate_primary`` and ``generate_fallback``."""
+"""One provider attempt, shared by ``generate_primary`` and ``generate_fallback``.
+
+The attempt's decisions (the plan fitted to the provider, the request, what an outcome means for
+the scene) are plain functions; ``attempt`` only gathers their inputs and calls the provider.
+The journal and the metrics are written from the returned records by ``scene_node``.
+"""
 
 from __future__ import annotations
 
@@ -8,18 +13,21 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from video_agent import faultpoints, telemetry
+from video_agent import faultpoints
 from video_agent.adapters.providers.base import ProviderError, VideoProvider
-from video_agent.adapters.providers.registry import ProviderSpecError, resolve_provider
+from video_agent.adapters.providers.registry import ProviderSpecError
 from video_agent.adapters.storage import SceneStorage
 from video_agent.adapters.storage.local import render_identity
 from video_agent.context import VideoAgentContext
 from video_agent.models import (
     Attempt,
+    Conflict,
     GenerationRequest,
+    GenerationResult,
     ReasoningTrace,
     SceneError,
     Slot,
+    Take,
     VideoParams,
 )
 from video_agent.reasoning import build_prompt, fit_to_capabilities
@@ -31,74 +39,83 @@ async def attempt(state: SceneState, runtime: Runtime[VideoAgentContext], slot: 
                   spec: str, params: VideoParams, trace: ReasoningTrace) -> dict[str, Any]:
     """Ask the provider named by ``spec`` for a clip.
 
-    Returns the state update: a candidate clip, or a failed ``Attempt`` (and, when the error is
-    critical, the scene's error). The attempt is also appended to the story's audit journal.
+    Returns the state update: a new :class:`Take` (with the clip, or without one after a failed
+    ``Attempt``, and then, when the error is critical, the scene's error).
     """
     ctx = context_of(runtime)
     scene = scene_of(state)
     story_id = state.get("story_id", "")
-    stage = f"generate_{slot}"
     storage = storage_of(ctx)
-    report = Reporter(runtime, story_id, scene.key, stage)
+    report = Reporter(runtime, story_id, scene.key, f"generate_{slot}")
     started = time.perf_counter()
 
     try:  # providers may open files (ledgers, caches): off the event loop
-        provider: VideoProvider = await asyncio.to_thread(resolve_provider, spec, ctx)
+        provider: VideoProvider = await asyncio.to_thread(ctx.services.provider, spec)
     except (ProviderSpecError, ValueError) as exc:
         failed = Attempt(slot=slot, provider=spec, outcome="error", error=str(exc),
                          error_kind="config")
-        return _failed(state, slot, failed, critical=True, message=str(exc))  # misconfigured
+        update = _failed(state, slot, failed, critical=True, message=str(exc))  # misconfigured
+        update["take"] = Take(slot=slot, asked=params)
+        return update
 
-    fitted, conflicts = fit_to_capabilities(params, provider.capabilities)
-    trace = trace.model_copy(deep=True)
-    trace.conflicts.extend(c for c in conflicts if c not in trace.conflicts)
-    prompt = build_prompt(fitted, state["analysis"], provider.capabilities, scene)
+    fitted, trace, conflicts = fitted_plan(params, provider, trace)
     work_dir = await storage.work_dir(state.get("work_dir"), work_prefix(story_id, scene.key))
-    stored = await storage.versions(story_id, scene.key)
-    rejected = await _rejected(storage, story_id, scene.key, slot)
-    request = GenerationRequest(story_id=story_id, scene=scene.key, slot=slot, params=fitted,
-                                image=state["image"], prompt=prompt, work_dir=work_dir,
-                                generation=len(stored) + rejected)
+    request = GenerationRequest(
+        story_id=story_id, scene=scene.key, slot=slot, params=fitted, image=state["image"],
+        prompt=build_prompt(fitted, state["analysis"], provider.capabilities, scene),
+        work_dir=work_dir, generation=await _generation(storage, story_id, scene.key, slot))
     report(0.0, f"{provider.name}:{provider.model}")
     try:
         result = await asyncio.wait_for(provider.generate(request, report),
                                         timeout=ctx.provider_timeout_s)
     except (ProviderError, TimeoutError) as exc:
-        if isinstance(exc, ProviderError):
-            kind, critical, request_id = exc.kind, exc.critical, exc.request_id
-            message, field = str(exc), exc.field
-        else:
-            kind, critical, request_id, field = "timeout", False, None, None
-            message = f"no clip within {ctx.provider_timeout_s:g} s"
-        failed = Attempt(slot=slot, provider=provider.name, model=provider.model,
-                         request_id=request_id, outcome="error", error=message,
-                         error_kind=kind, elapsed_s=round(time.perf_counter() - started, 3),
-                         conflicts=conflicts)
-        await storage.record_attempt(story_id, {"scene": scene.key, **failed.model_dump()})
-        _observe(failed)
+        failed, critical, field = failed_attempt(exc, slot, provider, ctx.provider_timeout_s)
+        failed = failed.model_copy(update={"elapsed_s": _since(started),
+                                           "conflicts": conflicts})
         update = _failed(state, slot, failed, critical=critical or slot == "fallback",
-                         message=message, field=field)
-        update.update({"work_dir": work_dir, "trace": trace, "redo": None})
+                         message=failed.error or "", field=field)
+        update.update({"take": Take(slot=slot, asked=params, fitted=fitted),
+                       "work_dir": work_dir, "trace": trace, "redo": None})
         return update
 
     faultpoints.hit("generate_clip_ready")
-    result = result.model_copy(update={"render_id": render_identity(
-        story=story_id, scene=scene.key, generation=request.generation, slot=slot,
-        provider=result.provider, model=result.model,
-        made_by=result.request_id or fitted.model_dump(mode="json"))})
+    result = identified(result, request)
     done = Attempt(slot=slot, provider=result.provider, model=result.model,
                    request_id=result.request_id, outcome="ok", cost=result.cost,
-                   elapsed_s=round(time.perf_counter() - started, 3), conflicts=conflicts)
-    await storage.record_attempt(story_id, {"scene": scene.key, **done.model_dump(),
-                                            "render_id": result.render_id})
-    _observe(done)
-    queue_wait = result.details.get("queue_wait_s")
-    if isinstance(queue_wait, int | float):
-        telemetry.provider_queue_seconds.labels(done.provider, done.model).observe(queue_wait)
+                   elapsed_s=_since(started), conflicts=conflicts)
     report(1.0, "clip ready")
-    return {"candidate": result, "candidate_slot": slot, "plan": params, "fitted": fitted,
-            "trace": trace,
-            "attempts": [done], "work_dir": work_dir, "quality": None, "redo": None}
+    return {"take": Take(slot=slot, asked=params, fitted=fitted, result=result), "trace": trace,
+            "attempts": [done], "work_dir": work_dir, "redo": None}
+
+
+def fitted_plan(params: VideoParams, provider: VideoProvider, trace: ReasoningTrace
+                ) -> tuple[VideoParams, ReasoningTrace, list[Conflict]]:
+    """``params`` fitted to the provider's capabilities, the trace with the conflicts that fitting
+    found added once, and those conflicts."""
+    fitted, conflicts = fit_to_capabilities(params, provider.capabilities)
+    trace = trace.model_copy(deep=True)
+    trace.conflicts.extend(c for c in conflicts if c not in trace.conflicts)
+    return fitted, trace, conflicts
+
+
+def failed_attempt(exc: ProviderError | TimeoutError, slot: Slot, provider: VideoProvider,
+                   timeout_s: float) -> tuple[Attempt, bool, str | None]:
+    """The failed attempt a provider error or a timeout stands for, whether the provider called
+    it critical, and the input field it names."""
+    if isinstance(exc, ProviderError):
+        return (Attempt(slot=slot, provider=provider.name, model=provider.model,
+                        request_id=exc.request_id, outcome="error", error=str(exc),
+                        error_kind=exc.kind), exc.critical, exc.field)
+    return (Attempt(slot=slot, provider=provider.name, model=provider.model, outcome="error",
+                    error=f"no clip within {timeout_s:g} s", error_kind="timeout"), False, None)
+
+
+def identified(result: GenerationResult, request: GenerationRequest) -> GenerationResult:
+    """The result with its stable render identity (storing it twice keeps one version)."""
+    return result.model_copy(update={"render_id": render_identity(
+        story=request.story_id, scene=request.scene, generation=request.generation,
+        slot=request.slot, provider=result.provider, model=result.model,
+        made_by=result.request_id or request.params.model_dump(mode="json"))})
 
 
 def work_prefix(story_id: str, scene: str | None = None) -> str:
@@ -107,23 +124,23 @@ def work_prefix(story_id: str, scene: str | None = None) -> str:
     return f"{story_id}+" if scene is None else f"{story_id}+{scene}+"
 
 
-async def _rejected(storage: SceneStorage, story_id: str, scene: str, slot: Slot) -> int:
-    """Clips of this scene and slot that the gate rejected (journalled in attempts.jsonl)."""
-    return sum(1 for entry in await storage.attempts(story_id) if entry.get("scene") == scene
-               and entry.get("slot") == slot and entry.get("outcome") == "quality_fail")
+async def _generation(storage: SceneStorage, story_id: str, scene: str, slot: Slot) -> int:
+    """Versions stored for the scene plus this slot's clips the gate rejected (journalled in
+    attempts.jsonl): a new number asks for a new clip, the same one for the same paid request."""
+    stored = await storage.versions(story_id, scene)
+    rejected = sum(1 for entry in await storage.attempts(story_id)
+                   if entry.get("scene") == scene and entry.get("slot") == slot
+                   and entry.get("outcome") == "quality_fail")
+    return len(stored) + rejected
 
 
-def _observe(attempt: Attempt) -> None:
-    labels = (attempt.provider, attempt.model, attempt.slot)
-    telemetry.provider_seconds.labels(*labels).observe(attempt.elapsed_s)
-    telemetry.provider_outcomes.labels(*labels, attempt.outcome).inc()
-    if attempt.cost:
-        telemetry.cost_usd.labels(attempt.provider, attempt.model).inc(attempt.cost)
+def _since(started: float) -> float:
+    return round(time.perf_counter() - started, 3)
 
 
 def _failed(state: SceneState, slot: Slot, failed: Attempt, *, critical: bool,
             message: str, field: str | None = None) -> dict[str, Any]:
-    update: dict[str, Any] = {"attempts": [failed], "candidate": None, "candidate_slot": slot}
+    update: dict[str, Any] = {"attempts": [failed]}
     if critical:
         key = scene_of(state).key
         attempts = [*(state.get("attempts") or []), failed]

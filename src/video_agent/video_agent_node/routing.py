@@ -44,7 +44,12 @@ def after_primary(state: SceneState) -> AfterPrimary:
     """A clip goes to the quality gate; a non-critical failure to the fallback; critical: end."""
     if _ended(state):
         return "critical error"
-    return "clip" if state.get("candidate") else "provider error"
+    return "clip" if _clip(state) else "provider error"
+
+
+def _clip(state: SceneState) -> bool:
+    take = state.get("take")
+    return take is not None and take.result is not None
 
 
 def _lost(state: SceneState) -> Lost:
@@ -56,16 +61,17 @@ def after_assess(state: SceneState) -> AfterAssess:
     with a killed run's temp folder is generated again in its own slot."""
     if not _ended(state) and state.get("redo"):
         return _lost(state)
-    quality = state.get("quality")
+    take = state.get("take")
+    quality = take.quality if take is not None else None
     if not _ended(state) and quality is not None and quality.passed:
         return "pass or repaired"
-    if not _ended(state) and state.get("candidate_slot") == "primary":
+    if not _ended(state) and take is not None and take.slot == "primary":
         return "primary clip rejected"
     return "fallback clip rejected"
 
 
 def after_fallback(state: SceneState) -> AfterFallback:
-    if _ended(state) or not state.get("candidate"):
+    if _ended(state) or not _clip(state):
         return "every provider failed"
     return "fallback clip"
 

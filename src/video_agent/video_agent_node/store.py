@@ -3,16 +3,15 @@ structure back to the story state."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
 from langgraph.runtime import Runtime
 
-from video_agent import faultpoints, telemetry
+from video_agent import faultpoints
 from video_agent.adapters.storage.local import ClipMissing
 from video_agent.context import VideoAgentContext
-from video_agent.models import Attempt, SceneVideo
+from video_agent.models import Attempt, NarrationTiming, SceneVideo
 from video_agent.reasoning import thresholds_for
 from video_agent.state import SceneState
 from video_agent.video_agent_node.common import (
@@ -28,9 +27,10 @@ from video_agent.video_agent_node.common import (
 def build_metadata(state: SceneState) -> dict[str, Any]:
     """The seed's ``metadata`` plus everything needed to audit how the clip was made."""
     scene = scene_of(state)
-    params = state.get("plan") or state["params"]
-    fitted = state.get("fitted") or params
-    quality, candidate = state["quality"], state["candidate"]
+    take = state["take"]
+    assert take is not None and take.result is not None and take.quality is not None
+    params, fitted, quality, candidate = take.asked, take.fitted, take.quality, take.result
+    assert fitted is not None  # a take with a clip has its fitted plan
     analysis, trace, image = state["analysis"], state["trace"], state["image"]
     probe = quality.probe
     attempts = list(state.get("attempts") or [])
@@ -51,14 +51,15 @@ def build_metadata(state: SceneState) -> dict[str, Any]:
         "scene_number": scene.scene_number,
         "provider": candidate.provider,
         "model": candidate.model,
-        "slot": state.get("candidate_slot"),
+        "slot": take.slot,
         "request_id": candidate.request_id,
         "render_id": candidate.render_id,
         "provider_args": candidate.provider_args,
         "provider_details": candidate.details,
         "cost_usd": round(paid(attempts), 4),
         "image": image.model_dump(),
-        "narration": narration.model_dump() if hasattr(narration, "model_dump") else narration,
+        "narration": narration.model_dump() if isinstance(narration, NarrationTiming)
+        else narration,
         "video_params": params.model_dump(),
         "provider_params": fitted.model_dump(),
         "reasoning": {"reasoning_steps": analysis.model_dump(), **trace.model_dump()},
@@ -94,23 +95,18 @@ async def store(state: SceneState, runtime: Runtime[VideoAgentContext]) -> dict[
     report = Reporter(runtime, story_id, scene.key, "store")
     storage = storage_of(ctx)
     metadata = build_metadata(state)
-    candidate, quality = state["candidate"], state["quality"]
-    assert candidate is not None and quality is not None  # routed here only with both
-    clip = Path(quality.path)
-    size = await asyncio.to_thread(lambda: clip.stat().st_size if clip.is_file() else 0)
+    take = state["take"]
+    assert take is not None  # routed here only with a judged clip
+    candidate, quality = take.result, take.quality
+    assert candidate is not None and quality is not None
     try:
-        video: SceneVideo = await storage.save_scene(story_id, scene.key, clip, metadata,
+        video: SceneVideo = await storage.save_scene(story_id, scene.key, Path(quality.path),
+                                                     metadata,
                                                      render_id=candidate.render_id)
     except ClipMissing as exc:
         # Killed before the version was whole, and the clip went with that run's temp folder.
-        slot = state.get("candidate_slot") or "primary"
-        log.info("scene %s: %s; generating the %s clip again", scene.key, exc, slot)
-        return {"candidate": None, "quality": None, "redo": slot}
-    if state.get("work_dir"):
-        await storage.discard(state["work_dir"])
-    faultpoints.hit("store_published")
-    telemetry.bytes_stored.inc(size)
-    telemetry.scene_outcomes.labels(
-        "fallback" if state.get("candidate_slot") == "fallback" else "success").inc()
+        log.info("scene %s: %s; generating the %s clip again", scene.key, exc, take.slot)
+        return {"take": None, "redo": take.slot}
+    faultpoints.hit("store_published")  # the temp folder goes once the node has returned
     report(1.0, f"stored version {video.version}")
     return {"videos": {scene.key: video}, "errors": {scene.key: None}}

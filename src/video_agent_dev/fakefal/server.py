@@ -14,6 +14,7 @@ import socket
 import tempfile
 import threading
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import certifi
@@ -147,7 +148,7 @@ class FakeFalServer:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def call(self, func, *args):  # type: ignore[no-untyped-def]
+    def call(self, func: Callable[..., object], *args: object) -> object:
         """Run ``func(*args)`` on the server's loop (scenario changes from another thread)."""
         assert self._loop is not None
         done = threading.Event()

@@ -3,29 +3,22 @@
 ``py:<module>:<factory>`` plugs in a provider of your own: ``factory(context)`` returns any
 object with the ``VideoProvider`` shape.
 
-Providers are cached per spec and settings, so limits they hold (a fal endpoint's requests in
-flight) are shared by every scene of a run.
-
-Thread safety: scenes resolve their providers from worker threads at the same time; the cache is
-read and filled under one lock, so two scenes never build two providers for one spec (which would
-split the limits they hold).  The built-in providers keep no per-call state in the object; a
-``py:`` provider is shared by every scene of a run in the same way and must allow it.
+A run builds each spec's provider once (``video_agent.services.RunServices.provider``), so
+limits a provider holds (its fal clients) are shared by every scene of the run. The built-in
+providers keep no per-call state in the object; a ``py:`` provider is shared by every scene of a
+run in the same way and must allow it.
 """
 
 from __future__ import annotations
 
 import importlib
-import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from video_agent.adapters.providers.base import VideoProvider
 
 if TYPE_CHECKING:
     from video_agent.context import VideoAgentContext
-
-_CACHE: dict[tuple[object, ...], VideoProvider] = {}
-_CACHE_LOCK = threading.RLock()  # re-entrant: a py: factory may resolve another provider
 
 
 class ProviderSpecError(ValueError):
@@ -33,15 +26,12 @@ class ProviderSpecError(ValueError):
 
 
 def resolve_provider(spec: str, ctx: VideoAgentContext) -> VideoProvider:
-    cache_key = (spec, ctx.resolution, str(ctx.state_dir), ctx.provider_timeout_s,
-                 ctx.budget_usd, ctx.fal_key_env, ctx.state_db)
-    with _CACHE_LOCK:
-        if cache_key not in _CACHE:
-            _CACHE[cache_key] = _build(spec, ctx)
-        return _CACHE[cache_key]
+    """The run's provider for ``spec`` (built once per run and spec)."""
+    return ctx.services.provider(spec)
 
 
-def _build(spec: str, ctx: VideoAgentContext) -> VideoProvider:
+def build_provider(spec: str, ctx: VideoAgentContext) -> VideoProvider:
+    """A new provider for ``spec``; ``ProviderSpecError`` (a ``ValueError``) names the spec."""
     kind, _, arg = spec.strip().partition(":")
     provider: VideoProvider
     if kind == "local":
@@ -75,4 +65,4 @@ def _import_factory(target: str, spec: str) -> Callable[[VideoAgentContext], Vid
         raise ProviderSpecError(f"provider {spec!r}: cannot import {target} ({exc})") from exc
     if not callable(factory):
         raise ProviderSpecError(f"provider {spec!r}: {target} is not callable")
-    return factory
+    return cast(Callable[["VideoAgentContext"], VideoProvider], factory)

@@ -9,11 +9,13 @@ download). Every call to fal is bounded: a status poll or result fetch that hang
 after ``poll_timeout_s`` and tried again, and nothing outlives the provider's deadline.
 
 Thread safety: a fal ``AsyncClient`` (its HTTP connections and locks) and the semaphores that
-limit requests in flight belong to one event loop, so they are kept per loop and key, never
-shared between loops; the per-loop tables and the rate-limit cooldown are read and written under
-one lock, since loops in other threads (a server, tests, ``asyncio.run`` in a worker) use them
-at once.  The provider object itself holds only settings, the ledger (SQLite: a connection per
-operation; PostgreSQL: a pool per event loop) and the uploader.
+limit requests in flight belong to one event loop, so they are kept per loop, never shared
+between loops. The clients belong to the provider (one provider per run and spec, so one client
+per run, loop and key), under the provider's lock; the semaphores and the rate-limit cooldown
+are the process's (every run on the machine shares an endpoint's limits), under one module lock,
+since loops in other threads (a server, tests, ``asyncio.run`` in a worker) use them at once.
+Besides its clients the provider holds settings, the ledger (SQLite: a connection per operation;
+PostgreSQL: a pool per event loop) and the uploader.
 """
 
 from __future__ import annotations
@@ -53,14 +55,12 @@ from video_agent.adapters.providers.fal.uploads import ImageUploader, storage_ho
 from video_agent.models import GenerationRequest, GenerationResult
 
 _Loop = asyncio.AbstractEventLoop
-_CLIENTS: weakref.WeakKeyDictionary[_Loop, dict[str, fal_client.AsyncClient]] = (
-    weakref.WeakKeyDictionary())
 _SLOTS: weakref.WeakKeyDictionary[_Loop, dict[str, asyncio.Semaphore]] = (
     weakref.WeakKeyDictionary())
 _COOLDOWN: dict[str, tuple[float, float]] = {}
 """endpoint id -> (monotonic time before which nothing is submitted, current backoff)."""
 _TABLES_LOCK = threading.Lock()
-"""Guards ``_CLIENTS``, ``_SLOTS`` and ``_COOLDOWN``."""
+"""Guards ``_SLOTS`` and ``_COOLDOWN``."""
 
 MAX_BACKOFF_S = 60.0
 _TRANSIENT = ("timeout", "connection", "server_error", "rate_limited", "protocol")
@@ -84,17 +84,6 @@ def resolve_key(key_env: str = "FAL_KEY") -> str | None:
         return None
     key_id, secret = os.environ.get("FAL_KEY_ID"), os.environ.get("FAL_KEY_SECRET")
     return f"{key_id}:{secret}" if key_id and secret else None
-
-
-def client_for(key: str, timeout_s: float = 120.0) -> fal_client.AsyncClient:
-    """One fal ``AsyncClient`` per event loop and key (a client cannot outlive its loop)."""
-    loop = asyncio.get_running_loop()
-    tag = hashlib.sha256(key.encode()).hexdigest()[:16]
-    with _TABLES_LOCK:
-        clients = _CLIENTS.setdefault(loop, {})
-        if tag not in clients:
-            clients[tag] = fal_client.AsyncClient(key=key, default_timeout=timeout_s)
-        return clients[tag]
 
 
 def endpoint_slots(endpoint_id: str, limit: int) -> asyncio.Semaphore:
@@ -182,6 +171,21 @@ class FalProvider:
 
         self.ledger = state_stores(self.state_dir, state_db).ledger
         self.uploader = ImageUploader(self.ledger, data_uri_max_bytes=data_uri_max_bytes)
+        self._clients: weakref.WeakKeyDictionary[_Loop, dict[str, fal_client.AsyncClient]] = (
+            weakref.WeakKeyDictionary())
+        self._clients_lock = threading.Lock()
+
+    def client_for(self, key: str) -> fal_client.AsyncClient:
+        """This provider's fal ``AsyncClient`` for ``key`` on the running loop (a client cannot
+        outlive its loop), made on first use."""
+        loop = asyncio.get_running_loop()
+        tag = hashlib.sha256(key.encode()).hexdigest()[:16]
+        with self._clients_lock:
+            clients = self._clients.setdefault(loop, {})
+            if tag not in clients:
+                clients[tag] = fal_client.AsyncClient(
+                    key=key, default_timeout=min(120.0, self.timeout_s))
+            return clients[tag]
 
     def __repr__(self) -> str:
         return f"FalProvider({self.model!r})"
@@ -212,7 +216,7 @@ class FalProvider:
             details.update(resumed=True, reused_download=True)
             return self._result(entry, entry.video_path, started, details)
 
-        client = client_for(key, min(120.0, self.timeout_s))
+        client = self.client_for(key)
         if entry and entry.status in states.LIVE and entry.request_id:
             details["resumed"] = True
             if entry.result is not None:
