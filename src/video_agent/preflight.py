@@ -61,11 +61,7 @@ def preflight(ctx: VideoAgentContext, *, connect_timeout_s: float = 5.0) -> None
         return
 
     option = fal_options[0]
-    try:
-        key = resolve_key(ctx.fal_key_env)
-    except ValueError as exc:
-        raise PreflightError(f"--fal-key-env: {str(exc).removeprefix('fal_key_env: ')}") from None
-    if key is None:
+    if resolve_key(ctx.fal_key_env) is None:  # its name was checked by check_settings
         raise PreflightError(
             f"{option}: no fal.ai key in the environment variable {ctx.fal_key_env} "
             "(set it, or use a local provider)")
@@ -77,10 +73,9 @@ def preflight(ctx: VideoAgentContext, *, connect_timeout_s: float = 5.0) -> None
 
 def fal_queue_address() -> tuple[str, int]:
     """The host and port fal-client sends queue requests to (its environment included)."""
-    import fal_client.client as fal_http
+    from video_agent.adapters.providers.fal.provider import queue_host
 
-    parts = urllib.parse.urlsplit(fal_http.QUEUE_URL_FORMAT)
-    return parts.hostname or "", parts.port or 443
+    return queue_host()
 
 
 def unreachable(host: str, port: int, timeout_s: float) -> str | None:

@@ -101,7 +101,7 @@ def test_a_nul_in_an_image_path_fails_that_scene_only(tmp_path: Path) -> None:
     (["--budget", "-1"], "--budget: -1.0 is not an amount"),
     (["--provider-timeout", "nan"], "--provider-timeout"),
     (["--primary", "fal:fal-ai/kling-video/v2.1/standard/image-to-video",
-      "--fal-key-env", "1 BAD"], "--fal-key-env: '1 BAD' is not an environment variable name"),
+      "--fal-key-env", "1 BAD"], "fal_key_env: '1 BAD' is not an environment variable name"),
     (["--primary", "fal:fal-ai/kling-video/v2.1/standard/image-to-video",
       "--fal-key-env", "VIDEO_AGENT_TEST_NO_SUCH_KEY"],
      "no fal.ai key in the environment variable VIDEO_AGENT_TEST_NO_SUCH_KEY"),

@@ -92,6 +92,6 @@ def test_the_key_variable_is_the_one_named(tmp_path: Path, monkeypatch: pytest.M
     preflight(named)
     bad = VideoAgentContext(output_dir=str(tmp_path), primary=f"fal:{DEFAULT_PRIMARY}",
                             fallback="", fal_key_env="1 BAD")
-    with pytest.raises(PreflightError, match=r"^--fal-key-env: '1 BAD' is not an environment "
+    with pytest.raises(PreflightError, match=r"^fal_key_env: '1 BAD' is not an environment "
                                              r"variable name"):
         preflight(bad)

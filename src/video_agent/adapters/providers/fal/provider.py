@@ -29,6 +29,7 @@ import re
 import ssl
 import threading
 import time
+import urllib.parse
 import weakref
 from collections import deque
 from pathlib import Path
@@ -113,12 +114,12 @@ def _cooldown_until(endpoint_id: str) -> float:
         return _COOLDOWN.get(endpoint_id, (0.0, 0.0))[0]
 
 
-def _queue_host() -> tuple[str, int]:
-    """fal's own queue host: its clips may come from it whatever it resolves to (a development
-    server on this machine, say); every other host must be public."""
-    from video_agent.preflight import fal_queue_address
-
-    return fal_queue_address()
+def queue_host() -> tuple[str, int]:
+    """The host and port fal-client sends queue requests to (its environment included). Clips
+    may come from it whatever it resolves to (a development server on this machine, say);
+    every other host must be public."""
+    parts = urllib.parse.urlsplit(fal_client.client.QUEUE_URL_FORMAT)
+    return parts.hostname or "", parts.port or 443
 
 
 def _ssl_context() -> ssl.SSLContext:
@@ -492,7 +493,7 @@ class FalProvider:
             raise UrlRefused(f"{url.split('?', 1)[0]} is not an https URL")
         fetcher = GuardedFetcher(timeout_s=timeout_s, sock_read_s=30, trust_env=True,
                                  ssl=await asyncio.to_thread(_ssl_context),
-                                 trusted_hosts=[_queue_host()])
+                                 trusted_hosts=[queue_host()])
         try:
             async with fetcher.get(url) as response:
                 if response.status != 200:
