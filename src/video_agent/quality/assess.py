@@ -81,7 +81,7 @@ def frame_series(gray: np.ndarray, points: int = 120) -> dict[str, list[float]]:
     keeps each span's largest change, so a one-frame glitch survives the downsampling)."""
     if gray.shape[0] == 0:
         return {}
-    brightness = gray.reshape(gray.shape[0], -1).mean(axis=1)
+    brightness = m.frame_stats(gray)[0]
     change = np.concatenate([[0.0], m.frame_differences(gray)])
     spans = np.array_split(np.arange(len(brightness)), min(points, len(brightness)))
     return {"brightness": [round(float(brightness[i].mean()), 2) for i in spans],

@@ -77,8 +77,7 @@ def measure_checks(frames: AnalysisFrames, source_gray: np.ndarray | None,
             last_match.append(m.fidelity(gray[-1], source_gray) if n > 1 else fid)
         return last_match[0]
 
-    means = gray.reshape(n, -1).mean(axis=1)
-    stds = gray.reshape(n, -1).std(axis=1)
+    means, stds = m.frame_stats(gray)
     # What the still lets a frame be: the darkest and flattest window a camera could show.
     if fid is not None:
         wx, wy = fid.window[2] - fid.window[0], fid.window[3] - fid.window[1]
