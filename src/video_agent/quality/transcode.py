@@ -102,7 +102,7 @@ class _PlaneScaler:
         return self._converter.reformat(
             frame, format="yuv420p", src_colorspace=source, dst_colorspace=Colorspace.ITU709,
             src_color_range=ColorRange.JPEG if full else ColorRange.MPEG,
-            dst_color_range=ColorRange.MPEG, threads=1)
+            dst_color_range=ColorRange.MPEG, interpolation="POINT", threads=1)
 
     def __call__(self, frame: av.VideoFrame) -> av.VideoFrame:
         tw, th = self.target
