@@ -228,13 +228,13 @@ def _overlap(box: tuple[float, float, float, float],
 
 def _composition_checks(frames: AnalysisFrames, source_gray: np.ndarray, fid: m.Fidelity,
                         fid_last: Callable[[], m.Fidelity], s: QualitySettings,
-                        out: dict[str, float], still: StillFacts) -> list[QualityCheck]:
+                        out: dict[str, float], facts: StillFacts) -> list[QualityCheck]:
     """How much of the main face (with headroom) each sampled frame shows, over the whole move.
 
     Faces are found once on the still; each sampled frame's window on the still is the
     fidelity match, so a head cut by the frame edge at the start, the end or mid-move counts.
     """
-    faces = still.faces(source_gray)
+    faces = facts.faces(source_gray)
     out["faces_in_source"] = float(len(faces))
     if not faces:
         return []
