@@ -15,8 +15,9 @@ import numpy as np
 
 from video_agent.models import ProbeInfo, QualityCheck, QualityReport, VideoParams
 from video_agent.quality import metrics as m
-from video_agent.quality.checks import failures, measure_checks, spec_checks
-from video_agent.quality.frames import AnalysisFrames, decode_for_analysis
+from video_agent.quality.checks import StillFacts, failures, measure_checks, spec_checks
+from video_agent.quality.confirm import confirm_written
+from video_agent.quality.frames import AnalysisFrames
 from video_agent.quality.probe import probe
 from video_agent.quality.repair import RepairPlan, plan_repair
 from video_agent.quality.settings import QualityError, QualitySettings
@@ -80,7 +81,7 @@ def frame_series(gray: np.ndarray, points: int = 120) -> dict[str, list[float]]:
     keeps each span's largest change, so a one-frame glitch survives the downsampling)."""
     if gray.shape[0] == 0:
         return {}
-    brightness = gray.reshape(gray.shape[0], -1).mean(axis=1)
+    brightness = m.frame_stats(gray)[0]
     change = np.concatenate([[0.0], m.frame_differences(gray)])
     spans = np.array_split(np.arange(len(brightness)), min(points, len(brightness)))
     return {"brightness": [round(float(brightness[i].mean()), 2) for i in spans],
@@ -188,8 +189,9 @@ def _assess(path: Path, source_image: str | Path | None, params: VideoParams,
             checks.append(check)
     moving = params.motion.type != "static"
     measure_started = time.perf_counter()
+    facts = StillFacts()
     values, content = measure_checks(frames, source_gray, s, moving=moving,
-                                     source_rgb=source_rgb)
+                                     source_rgb=source_rgb, facts=facts)
     values["measure_s"] = round(time.perf_counter() - measure_started, 3)
     curves = frame_series(frames.gray)
     if frames.error:
@@ -228,15 +230,29 @@ def _assess(path: Path, source_image: str | Path | None, params: VideoParams,
         for prop, step in zip(plan.step_properties, plan.steps, strict=True)
     ]
     # The repaired file goes through the whole gate again: a repair that brings in a defect
-    # (a freeze, bars, a lost frame) is not a repair.
+    # (a freeze, bars, a lost frame) is not a repair. Its pictures are judged as they were
+    # handed to the encoder (a container-only repair copies the packets: the frames already
+    # measured), and a few decoded keyframes confirm the file holds them.
     after = [c for c in spec_checks(fixed, s, target_size) if c.status == "failed"]
-    again = decode_for_analysis(destination, s.analysis_width)
-    if again.count == 0 or again.error:
-        after.append(_file_fail(f"repaired file does not decode: {again.error}"))
+    judged = done.fed if plan.encode else frames
+    confirmed = None if judged is None else confirm_written(
+        destination, judged, s.analysis_width)
+    if judged is None or confirmed is None or confirmed.error or confirmed.sampled == 0:
+        why = confirmed.error if confirmed is not None else "no frame was written"
+        after.append(_file_fail(f"repaired file does not decode: {why}"))
     else:
-        fixed_values, fixed_checks = measure_checks(again, source_gray, s, moving=moving,
-                                                    source_rgb=source_rgb)
-        after += [c for c in fixed_checks if c.status == "failed"]
+        values["repair_mismatch"] = round(confirmed.diff, 3)
+        if confirmed.diff > s.max_repair_mismatch:
+            after.append(_file_fail(
+                f"repaired file differs from the frames encoded: mean difference "
+                f"{confirmed.diff:.1f} > {s.max_repair_mismatch:g} on {confirmed.sampled} "
+                "sampled frames"))
+        if plan.encode:
+            fixed_values, fixed_checks = measure_checks(judged, source_gray, s, moving=moving,
+                                                        source_rgb=source_rgb, facts=facts)
+        else:
+            fixed_values, fixed_checks = values, content
+        after += [c.model_copy() for c in fixed_checks if c.status == "failed"]
         values.update({f"repaired_{k}": v for k, v in fixed_values.items()
                        if k in _AFTER_REPAIR})
     if after:

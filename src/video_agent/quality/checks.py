@@ -11,6 +11,7 @@ Thread safety: pure functions over numpy arrays; safe from many threads at once.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -42,7 +43,7 @@ def _plural(count: int, word: str) -> str:
 
 def measure_checks(frames: AnalysisFrames, source_gray: np.ndarray | None,
                    settings: QualitySettings, *, moving: bool = True,
-                   source_rgb: np.ndarray | None = None
+                   source_rgb: np.ndarray | None = None, facts: StillFacts | None = None
                    ) -> tuple[dict[str, float], list[QualityCheck]]:
     """Every content metric of a decoded clip and the check it feeds.
 
@@ -52,6 +53,8 @@ def measure_checks(frames: AnalysisFrames, source_gray: np.ndarray | None,
         settings: thresholds.
         moving: False for a planned static shot, where identical frames are expected.
         source_rgb: the same still in colour (RGB), for the colour check.
+        facts: what is found on ``source_gray`` once, kept for judging another clip of the
+            same still (a repair of this clip); None finds it afresh.
     """
     s = settings
     gray, times, n = frames.gray, frames.times, frames.count
@@ -74,8 +77,7 @@ def measure_checks(frames: AnalysisFrames, source_gray: np.ndarray | None,
             last_match.append(m.fidelity(gray[-1], source_gray) if n > 1 else fid)
         return last_match[0]
 
-    means = gray.reshape(n, -1).mean(axis=1)
-    stds = gray.reshape(n, -1).std(axis=1)
+    means, stds = m.frame_stats(gray)
     # What the still lets a frame be: the darkest and flattest window a camera could show.
     if fid is not None:
         wx, wy = fid.window[2] - fid.window[0], fid.window[3] - fid.window[1]
@@ -210,7 +212,8 @@ def measure_checks(frames: AnalysisFrames, source_gray: np.ndarray | None,
             reason=f"first frame PSNR {fid.psnr:.1f} dB < {s.min_psnr_first} dB vs source image"))
         if source_rgb is not None:
             checks += _colour_checks(frames, fid, source_rgb, s, out)
-        checks += _composition_checks(frames, source_gray, fid, fid_last, s, out)
+        checks += _composition_checks(frames, source_gray, fid, fid_last, s, out,
+                                      facts or StillFacts())
     return out, checks
 
 
@@ -225,16 +228,13 @@ def _overlap(box: tuple[float, float, float, float],
 
 def _composition_checks(frames: AnalysisFrames, source_gray: np.ndarray, fid: m.Fidelity,
                         fid_last: Callable[[], m.Fidelity], s: QualitySettings,
-                        out: dict[str, float]) -> list[QualityCheck]:
+                        out: dict[str, float], facts: StillFacts) -> list[QualityCheck]:
     """How much of the main face (with headroom) each sampled frame shows, over the whole move.
 
     Faces are found once on the still; each sampled frame's window on the still is the
     fidelity match, so a head cut by the frame edge at the start, the end or mid-move counts.
     """
-    # Imported here: the renderer's package may import the gate's metrics (one motion meter).
-    from video_agent.adapters.render.focus import detect_faces
-
-    faces = detect_faces(_small_gray(source_gray), profiles=False)
+    faces = facts.faces(source_gray)
     out["faces_in_source"] = float(len(faces))
     if not faces:
         return []
@@ -257,6 +257,22 @@ def _composition_checks(frames: AnalysisFrames, source_gray: np.ndarray, fid: m.
     if found.status == "failed" and not s.fail_on_composition:
         found.status, found.action = "flagged", "recorded"
     return [found]
+
+
+@dataclass
+class StillFacts:
+    """What the gate finds on a source still, found once per still and judged clip pair."""
+
+    _faces: list[tuple[float, float, float, float]] | None = None
+
+    def faces(self, source_gray: np.ndarray) -> list[tuple[float, float, float, float]]:
+        """Frontal face boxes on the still, normalised (found on a copy <= 640 px a side)."""
+        if self._faces is None:
+            # Imported here: the renderer's package may import the gate's metrics.
+            from video_agent.adapters.render.focus import detect_faces
+
+            self._faces = list(detect_faces(_small_gray(source_gray), profiles=False))
+        return self._faces
 
 
 def _small_gray(gray: np.ndarray, side: int = 640) -> np.ndarray:

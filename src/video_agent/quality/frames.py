@@ -70,7 +70,8 @@ class AnalysisCollector:
         self._colors: list[np.ndarray] = []
         self._times: list[float] = []
         # One reformatter per output keeps its scaler context across frames (a fresh one per
-        # frame costs more than decoding).
+        # frame costs more than decoding); one thread each, as slicing a thumbnail's scale
+        # over threads costs more CPU than it saves.
         self._to_gray, self._to_color = VideoReformatter(), VideoReformatter()
 
     @property
@@ -84,10 +85,11 @@ class AnalysisCollector:
             self._size = analysis_size(frame.width, frame.height, self.analysis_width)
         w, h = self._size
         self._grays.append(self._to_gray.reformat(
-            frame, width=w, height=h, format="gray", interpolation="AREA").to_ndarray())
+            frame, width=w, height=h, format="gray", interpolation="AREA",
+            threads=1).to_ndarray())
         self._colors.append(self._to_color.reformat(
             frame, width=COLOR_SIZE[0], height=COLOR_SIZE[1], format="rgb24",
-            interpolation="AREA").to_ndarray())
+            interpolation="AREA", threads=1).to_ndarray())
         pts = frame.pts if frame.pts is not None else len(self._times)
         self._times.append(pts * self.time_base)
         return self._times[-1]

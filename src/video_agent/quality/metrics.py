@@ -392,9 +392,18 @@ def frame_differences(gray: np.ndarray) -> np.ndarray:
     """Mean absolute gray difference between neighbouring frames (length n-1)."""
     if gray.shape[0] < 2:
         return np.zeros(0)
-    a = gray[1:].astype(np.int16)
-    b = gray[:-1].astype(np.int16)
-    return np.abs(a - b).reshape(len(a), -1).mean(axis=1)
+    flat = np.ascontiguousarray(gray).reshape(gray.shape[0], -1)
+    diff = cv2.absdiff(flat[1:], flat[:-1])
+    return diff.sum(axis=1, dtype=np.uint64) / diff.shape[1]
+
+
+def frame_stats(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation of each gray frame (two arrays of length n)."""
+    flat = np.ascontiguousarray(gray).reshape(gray.shape[0], -1)
+    if flat.shape[0] == 0:
+        return np.zeros(0), np.zeros(0)
+    stats = np.array([cv2.meanStdDev(row) for row in flat]).reshape(len(flat), 2)
+    return stats[:, 0], stats[:, 1]
 
 
 def longest_run(mask: np.ndarray) -> tuple[int, int]:

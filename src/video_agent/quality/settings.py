@@ -39,6 +39,11 @@ class QualitySettings(BaseModel):
     repair_bitrate: int = Field(
         default=3_500_000, description="Constant bitrate a repaired clip is encoded at, bit/s."
     )
+    max_repair_mismatch: float = Field(
+        default=4.0, ge=0,
+        description="Largest mean absolute difference (0-255) between a sampled frame of a "
+        "written repair and the frame fed to its encoder, both as analysis thumbnails.",
+    )
     min_duration: float = Field(default=SPEC_MIN_DURATION, description="Shortest clip, seconds.")
     max_duration: float = Field(default=SPEC_MAX_DURATION, description="Longest clip, seconds.")
     duration_tolerance_s: float = Field(

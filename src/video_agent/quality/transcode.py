@@ -55,6 +55,10 @@ class PassResult:
     written: Path | None = None
     """The repaired clip (the ``partial`` path given), or None when nothing was written."""
     frames_written: int = 0
+    fed: AnalysisFrames | None = None
+    """Analysis frames of the pictures handed to the encoder, as the gate measures a decoded
+    clip (None when nothing was encoded): the repaired clip is judged on these, without a
+    second decode."""
 
 
 def _even(value: int) -> int:
@@ -72,19 +76,33 @@ class _PlaneScaler:
         self.geometry = geometry
         self.target = target
         self._reformatter = VideoReformatter()
+        self._converter = VideoReformatter()
 
     def _bt709(self, frame: av.VideoFrame, size: tuple[int, int] | None = None
                ) -> av.VideoFrame:
         """``frame`` as limited-range BT.709 yuv420p (scaled to ``size`` if given): an untagged
-        or BT.601 source is converted, not just tagged, so its colours survive the repair."""
+        or BT.601 source is converted, not just tagged, so its colours survive the repair.
+
+        A conversion is done after the scale, at the (smaller) target size: swscale's
+        conversion path costs about four times its plain scale per pixel."""
         full = frame.color_range == ColorRange.JPEG or frame.format.name.startswith("yuvj")
+        source = Colorspace.ITU709 if frame.colorspace == 1 else Colorspace.DEFAULT
         width, height = size if size is not None else (None, None)
-        return self._reformatter.reformat(
-            frame, width=width, height=height, format="yuv420p", interpolation=SCALE,
-            src_colorspace=Colorspace.ITU709 if frame.colorspace == 1 else Colorspace.DEFAULT,
-            dst_colorspace=Colorspace.ITU709,
+        if source == Colorspace.ITU709 and not full:
+            return self._reformatter.reformat(
+                frame, width=width, height=height, format="yuv420p", interpolation=SCALE,
+                src_colorspace=source, dst_colorspace=source, src_color_range=ColorRange.MPEG,
+                dst_color_range=ColorRange.MPEG, threads=1)
+        if size is not None and (frame.width, frame.height) != size:
+            frame = self._reformatter.reformat(
+                frame, width=width, height=height, format="yuv420p", interpolation=SCALE,
+                src_colorspace=source, dst_colorspace=source,
+                src_color_range=ColorRange.JPEG if full else ColorRange.MPEG,
+                dst_color_range=ColorRange.JPEG if full else ColorRange.MPEG, threads=1)
+        return self._converter.reformat(
+            frame, format="yuv420p", src_colorspace=source, dst_colorspace=Colorspace.ITU709,
             src_color_range=ColorRange.JPEG if full else ColorRange.MPEG,
-            dst_color_range=ColorRange.MPEG)
+            dst_color_range=ColorRange.MPEG, interpolation="POINT", threads=1)
 
     def __call__(self, frame: av.VideoFrame) -> av.VideoFrame:
         tw, th = self.target
@@ -130,8 +148,9 @@ class _Resampler:
     the gate's jitter check would see as a stutter."""
 
     def __init__(self, plan: RepairPlan, encoder: ClipEncoder, scaler: _PlaneScaler,
-                 source_fps: float = 0.0) -> None:
+                 source_fps: float = 0.0, fed: AnalysisCollector | None = None) -> None:
         self.plan, self.encoder, self.scaler = plan, encoder, scaler
+        self.fed = fed
         # A rate change (30 -> 24 fps) that only picks the nearest frame drops every fifth one:
         # the camera path judders (the gate's jitter check sees 0.4 px). In-betweens keep it.
         self.interpolate = plan.speed > 1 or (
@@ -151,7 +170,9 @@ class _Resampler:
             until is None or self.emitted / plan.fps / plan.speed < until)
 
     def _write(self, frame: av.VideoFrame) -> None:
-        self.encoder.write_frame(frame)
+        self.encoder.write_frame(frame)  # tags it: tick time, BT.709 limited range
+        if self.fed is not None:
+            self.fed.add(frame)
         self.emitted += 1
         if self.emitted == self.plan.out_frames // 2:
             faultpoints.hit("repair_mid_encode")
@@ -253,14 +274,17 @@ def one_pass(src: str | Path, plan: RepairPlan | None, settings: QualitySettings
         copy: av.container.OutputContainer | None = None
         copy_stream = None
         resampler: _Resampler | None = None
+        fed: AnalysisCollector | None = None
         try:
             if write and plan.encode:  # type: ignore[union-attr]
                 encoder = ClipEncoder(partial, plan.target_size,  # type: ignore[arg-type, union-attr]
                                       repair_settings(settings, plan))  # type: ignore[arg-type]
+                fed = AnalysisCollector(settings.analysis_width,
+                                        1 / plan.fps)  # type: ignore[union-attr]
                 resampler = _Resampler(plan, encoder,  # type: ignore[arg-type]
                                        _PlaneScaler(plan.geometry,  # type: ignore[union-attr]
                                                     plan.target_size),  # type: ignore[union-attr]
-                                       float(stream.average_rate or 0))
+                                       float(stream.average_rate or 0), fed)
             elif write:
                 copy = av.open(str(partial), "w", format="mp4",
                                options={"movflags": "+faststart"})
@@ -297,7 +321,8 @@ def one_pass(src: str | Path, plan: RepairPlan | None, settings: QualitySettings
     if not write:
         return PassResult(frames)
     return PassResult(frames, written=partial,
-                      frames_written=resampler.emitted if resampler else frames.count)
+                      frames_written=resampler.emitted if resampler else frames.count,
+                      fed=fed.finish() if fed is not None else None)
 
 
 def _copied(packet: av.Packet, stream: av.stream.Stream) -> av.Packet:

@@ -1,0 +1,105 @@
+"""Gate CPU, this tree against another checkout, interleaved in fresh processes.
+
+    .venv/bin/python bench/gate_ab.py --baseline /path/to/other/checkout [--rounds 3]
+
+On a shared machine one run of each after the other drifts with the load; here every round runs
+the baseline and then this tree, each in a fresh process judging the same clips (made once): a
+6 s 1024x576 24 fps pan that passes, and the same pan at 1280x720 30 fps that is repaired to
+1024x576 24 fps and judged again. Each process judges each clip once to warm up and then
+``--runs`` times; printed are the medians of CPU seconds per clip over all rounds and the median
+of each round's ratio of this tree to the baseline (paired, so load drift between rounds cancels).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+CHILD = """
+import json, sys, time
+from pathlib import Path
+from video_agent.models import MotionSpec, SceneSpec, VideoParams
+from video_agent.quality import assess_clip
+work, runs = Path(sys.argv[1]), int(sys.argv[2])
+still = work / "source.png"
+params = VideoParams(scene=SceneSpec(content="bench", number=1, image_url=str(still)),
+                     motion=MotionSpec(type="pan", duration=6.0))
+out = {}
+for name in ("passing", "repaired"):
+    clip = work / f"{name}.mp4"
+    assess_clip(clip, still, params, work_dir=work / "w")
+    spent = []
+    for _ in range(runs):
+        start = time.process_time()
+        report = assess_clip(clip, still, params, work_dir=work / "w")
+        spent.append(time.process_time() - start)
+    out[name] = {"cpu": spent, "verdict": report.verdict}
+print(json.dumps(out))
+"""
+
+
+def _clips(work: Path) -> None:
+    sys.path.insert(0, str(ROOT / "tests" / "integration"))
+    from defect_clips import _image, pan_frames, source_image, write_clip
+
+    source_image(work)
+    write_clip(work / "passing.mp4", pan_frames(_image(), 144))
+    write_clip(work / "repaired.mp4", pan_frames(_image(), 180, size=(1280, 720)), fps=30)
+
+
+def _child(tree: Path, work: Path, runs: int) -> dict[str, dict[str, object]]:
+    env = {**os.environ, "PYTHONPATH": str(tree / "src")}
+    done = subprocess.run([sys.executable, "-c", CHILD, str(work), str(runs)], env=env,
+                          check=True, capture_output=True, text=True)
+    result: dict[str, dict[str, object]] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--baseline", type=Path, required=True,
+                        help="another checkout of this project (its src/ is imported)")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=3)
+    opts = parser.parse_args()
+    trees = {"baseline": opts.baseline.resolve(), "this tree": ROOT}
+    spent: dict[tuple[str, str], list[float]] = {}
+    ratios: dict[str, list[float]] = {}
+    verdicts: dict[tuple[str, str], str] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        _clips(work)
+        for _ in range(opts.rounds):
+            medians: dict[tuple[str, str], float] = {}
+            for label, tree in trees.items():
+                for clip, row in _child(tree, work, opts.runs).items():
+                    spent.setdefault((label, clip), []).extend(row["cpu"])  # type: ignore[arg-type]
+                    medians[(label, clip)] = statistics.median(row["cpu"])  # type: ignore[arg-type]
+                    verdicts[(label, clip)] = str(row["verdict"])
+            for clip in ("passing", "repaired"):
+                ratios.setdefault(clip, []).append(medians[("this tree", clip)]
+                                                   / medians[("baseline", clip)])
+    print(f"gate CPU s per clip, medians of {opts.rounds} rounds x {opts.runs} runs "
+          f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+    print("| clip | baseline CPU s | this tree CPU s | this tree / baseline (median of rounds' "
+          "ratios) | verdict |")
+    print("| --- | ---: | ---: | ---: | --- |")
+    for clip, what in (("passing", "6 s 1024x576 24 fps, passes"),
+                       ("repaired", "6 s 1280x720 30 fps, repaired")):
+        base = statistics.median(spent[("baseline", clip)])
+        ours = statistics.median(spent[("this tree", clip)])
+        ratio = statistics.median(ratios[clip])
+        print(f"| {what} | {base:.2f} | {ours:.2f} | {ratio:.2f} | "
+              f"{verdicts[('this tree', clip)]} |")
+
+
+if __name__ == "__main__":
+    main()
