@@ -1,8 +1,9 @@
 """Real MP4 clips for the fake server: a slow pan over the submitted still, made with PyAV.
 
-Like a real image-to-video model, the pan keeps the still's faces whole: its start and end
-windows are settled with the renderer's framing (a face cut by the frame edge is brought in
-or left out, the window widened if need be).
+Like a real image-to-video model, the pan keeps the still's faces whole: it runs at the height
+that puts the main face on the upper third line, and its start and end windows are settled
+with the renderer's framing (a face cut by the frame edge is brought in or left out, the
+window widened if need be).
 
 Thread safety: each render opens its own container and codec context; the cache keeps only the
 finished bytes (immutable), so renders for several requests may run in worker threads at once.
@@ -13,6 +14,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
+from dataclasses import replace
 from fractions import Fraction
 
 import av
@@ -99,6 +101,10 @@ def _pan_ends(big: np.ndarray, width: int, height: int) -> tuple[Camera, Camera]
         return start, end
     boxes = [(x0 * w, y0 * h, x1 * w, y1 * h) for x0, y0, x1, y1
              in (f.head(0.35) for f in faces)]
+    # The main face on the upper third line, as the renderer's push-in frames it.
+    face = faces[0].box
+    cy = min(max((face[1] + face[3]) / 2 * h + height / 6, height / 2), h - height / 2)
+    start, end = replace(start, cy=cy), replace(end, cy=cy)
     return (settle(start, boxes, (w, h), width / height),
             settle(end, boxes, (w, h), width / height))
 
