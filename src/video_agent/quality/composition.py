@@ -21,14 +21,11 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from video_agent.cascades import borrowed
+from video_agent.cascades import CONFIRM_FACE, EYES, FRONTAL_FACE, borrowed
 from video_agent.models import QualityCheck
 from video_agent.quality.settings import QualitySettings
 from video_agent.quality.windows import Box, WindowTrack
 
-FRONTAL = "haarcascade_frontalface_default.xml"
-CONFIRM = "haarcascade_frontalface_alt2.xml"
-EYES = "haarcascade_eye.xml"
 DETECT_SIDE = 800
 """Faces are searched on a copy of the still whose longest side is at most this."""
 MIN_FACE_PX = 24
@@ -68,7 +65,7 @@ def _confirmed(gray: np.ndarray, x: float, y: float, w: float, small: bool) -> b
                      interpolation=cv2.INTER_CUBIC if k > 1 else cv2.INTER_AREA)
     roi = cv2.equalizeHist(roi)
     side = int(0.7 * _CHECK_SIDE)
-    with borrowed(CONFIRM) as cascade:
+    with borrowed(CONFIRM_FACE) as cascade:
         again = cascade.detectMultiScale(roi, scaleFactor=1.05, minNeighbors=3,
                                          minSize=(side, side))
     if len(again) == 0:
@@ -91,7 +88,7 @@ def find_faces(gray: np.ndarray) -> list[Face]:
     k = min(1.0, DETECT_SIDE / max(h, w))
     small = gray if k >= 1.0 else cv2.resize(gray, None, fx=k, fy=k,
                                               interpolation=cv2.INTER_AREA)
-    with borrowed(FRONTAL) as cascade:
+    with borrowed(FRONTAL_FACE) as cascade:
         found = cascade.detectMultiScale(cv2.equalizeHist(small), scaleFactor=1.15,
                                          minNeighbors=4, minSize=(MIN_FACE_PX, MIN_FACE_PX))
     faces = []
