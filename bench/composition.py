@@ -5,7 +5,7 @@
 Prints medians (CPU seconds of the process, steadier than wall time on a shared machine) of:
 the single-cascade face search the gate ran before (``focus.detect_faces`` on a 640 px copy,
 the baseline), the confirmed search (``composition.find_faces``) as a ratio to it, and the
-content metrics of a 4 s pan over a face still (``measure_checks``, seven frames placed on the
+content metrics of a 4 s pan over a face still (``measure_checks``, five frames placed on the
 still) against decoding the clip for analysis, all in the same run.
 """
 

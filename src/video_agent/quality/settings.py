@@ -105,7 +105,7 @@ class QualitySettings(BaseModel):
         default=0.85,
         description="Smallest share of a face (with its headroom) that a frame may show of a "
         "face partly in frame; mid-move, the smallest share of the best-shown face (below it "
-        "the subject is lost). Judged on seven frames spread over the clip.",
+        "the subject is lost). Judged on five frames spread over the clip.",
     )
     fail_on_composition: bool = Field(
         default=False,

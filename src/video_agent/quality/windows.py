@@ -17,8 +17,12 @@ import numpy as np
 
 from video_agent.quality import metrics as m
 
-SAMPLES = 7
+SAMPLES = 5
 """Frames matched on the still over a clip (first and last included)."""
+MAX_ZOOM = 1.6
+"""Tightest window searched (as ``metrics.fidelity``'s default)."""
+ZOOM_REACH = 0.15
+"""How far past the tighter end's zoom a frame between the ends is searched."""
 
 SLACK = 0.03
 """How much lower than the best sample's SSIM a sample may match and still place the path."""
@@ -44,9 +48,19 @@ class WindowTrack:
         self._done: dict[int, m.Fidelity] = {}
 
     def at(self, index: int) -> m.Fidelity:
+        """The match of frame ``index``; a frame between the ends is searched only up to a
+        little past the tighter end's zoom (a camera path does not zoom far beyond its ends)."""
         if index not in self._done:
             lazy = self._lazy.get(index)
-            self._done[index] = lazy() if lazy else m.fidelity(self.gray[index], self.source)
+            last = len(self.gray) - 1
+            if lazy is not None:
+                self._done[index] = lazy()
+            elif index in (0, last):
+                self._done[index] = m.fidelity(self.gray[index], self.source)
+            else:
+                reach = max(self.at(0).zoom, self.at(last).zoom) + ZOOM_REACH
+                self._done[index] = m.fidelity(self.gray[index], self.source,
+                                               max_zoom=min(MAX_ZOOM, reach))
         return self._done[index]
 
     def samples(self) -> dict[int, m.Fidelity]:
