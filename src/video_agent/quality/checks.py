@@ -1,9 +1,11 @@
 """The gate's judgement: every check of a clip as a property, a metric, a threshold and a verdict.
 
 Frame checks are judged against the source still when there is one: a frame is black or blank
-only when it is darker or flatter than any window of the still the camera could show, and the
-lighting drift allowed is the drift between the windows the first and last frames show. Colour
-is compared on the matched window (CIEDE2000, colour cast, channel order).
+only when it is darker or flatter than any window of the still the camera could show, the
+lighting drift allowed is the drift between the windows the first and last frames show, and
+luma flicker is what is left once the brightness of the windows the frames follow is taken out
+(``windows``). Colour is compared on the matched window (CIEDE2000, colour cast, channel
+order); composition over the whole move is ``composition``'s.
 
 Thread safety: pure functions over numpy arrays; safe from many threads at once.
 """
