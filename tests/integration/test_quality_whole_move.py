@@ -128,9 +128,9 @@ def test_a_small_face_cut_at_an_end_is_flagged(tmp_path: Path) -> None:
 
 
 def test_a_subject_lost_mid_move_is_flagged_with_its_time(tmp_path: Path) -> None:
-    """Whole at both ends, out of frame in the middle: a swing away and back."""
+    """Whole at both ends, cut in the middle (no face whole): a swing away and back."""
     image = off_centre()
-    swing = lambda t: (900 - 500 * np.sin(np.pi * t), 400.0)  # noqa: E731
+    swing = lambda t: (900 - 300 * np.sin(np.pi * t), 400.0)  # noqa: E731
     clip = write_clip(tmp_path / "c.mp4", (camera_frame(image, 1.3, *swing(i / 72))
                                            for i in range(73)))
     values, checks = composition(clip, image)
