@@ -21,6 +21,9 @@ import cv2
 
 FRONTAL_FACE = "haarcascade_frontalface_default.xml"
 PROFILE_FACE = "haarcascade_profileface.xml"
+CONFIRM_FACE = "haarcascade_frontalface_alt2.xml"
+"""A second frontal cascade, trained apart, that confirms the first one's faces."""
+EYES = "haarcascade_eye.xml"
 
 _LOCK = threading.Lock()
 _IDLE: dict[str, list[cv2.CascadeClassifier]] = {}

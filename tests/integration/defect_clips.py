@@ -66,8 +66,9 @@ def ease(t: float) -> float:
 
 
 def pan_frames(image: np.ndarray, n: int, size: tuple[int, int] = SIZE, zoom: float = 1.12,
-               integer_steps: bool = False) -> Iterator[np.ndarray]:
-    """A slow eased pan left to right at a fixed zoom; ``integer_steps`` rounds to whole pixels."""
+               integer_steps: bool = False, height: float = 0.5) -> Iterator[np.ndarray]:
+    """A slow eased pan left to right at a fixed zoom; ``integer_steps`` rounds to whole pixels;
+    ``height`` is the window centre's height as a share of the still's."""
     h, w = image.shape[:2]
     win_w = min(w, h * size[0] / size[1]) / zoom
     span = (w - win_w) / 2
@@ -76,16 +77,17 @@ def pan_frames(image: np.ndarray, n: int, size: tuple[int, int] = SIZE, zoom: fl
         if integer_steps:
             k = win_w / size[0]
             cx = w / 2 + round((cx - w / 2) / k) * k
-        yield camera_frame(image, zoom, cx, h / 2, size)
+        yield camera_frame(image, zoom, cx, h * height, size)
 
 
 def push_frames(image: np.ndarray, n: int, size: tuple[int, int] = SIZE,
-                end_zoom: float = 1.15) -> Iterator[np.ndarray]:
-    """A push-in that starts on the full 16:9 centre crop."""
+                end_zoom: float = 1.15, height: float = 0.5) -> Iterator[np.ndarray]:
+    """A push-in that starts on the full 16:9 crop centred at ``height`` (share of the still's
+    height; 0.5, the centre crop, by default)."""
     h, w = image.shape[:2]
     for i in range(n):
         zoom = 1.0 + (end_zoom - 1.0) * ease(i / max(n - 1, 1))
-        yield camera_frame(image, zoom, w / 2, h / 2, size)
+        yield camera_frame(image, zoom, w / 2, h * height, size)
 
 
 def write_clip(path: Path, frames: Iterator[np.ndarray], *, fps: int = FPS,

@@ -36,7 +36,10 @@ def still(name: str, tone: str) -> np.ndarray:
 @pytest.mark.parametrize("name", SAMPLES)
 def test_a_good_clip_over_any_still_passes(tmp_path: Path, name: str, tone: str) -> None:
     image = still(name, tone)
-    moves = pan_frames(image, N) if hash(name + tone) % 2 else push_frames(image, N)
+    # A good clip over the astronaut frames her head (a centre crop cuts it: a composition fail)
+    height = 0.3 if name == "astronaut" else 0.5
+    moves = (pan_frames(image, N, height=height) if hash(name + tone) % 2
+             else push_frames(image, N, height=height))
     values, reasons = judged(write_clip(tmp_path / "c.mp4", moves), image)
     assert reasons == [], (reasons, values)
 

@@ -1,25 +1,27 @@
 """The gate's judgement: every check of a clip as a property, a metric, a threshold and a verdict.
 
 Frame checks are judged against the source still when there is one: a frame is black or blank
-only when it is darker or flatter than any window of the still the camera could show, and the
-lighting drift allowed is the drift between the windows the first and last frames show. Colour
-is compared on the matched window (CIEDE2000, colour cast, channel order).
+only when it is darker or flatter than any window of the still the camera could show, the
+lighting drift allowed is the drift between the windows the first and last frames show, and
+luma flicker is what is left once the brightness of the windows the frames follow is taken out
+(``windows``). Colour is compared on the matched window (CIEDE2000, colour cast, channel
+order); composition over the whole move is ``composition``'s.
 
 Thread safety: pure functions over numpy arrays; safe from many threads at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 from video_agent.models import ProbeInfo, QualityCheck, QualityProperty
+from video_agent.quality import composition
 from video_agent.quality import metrics as m
 from video_agent.quality.frames import AnalysisFrames
 from video_agent.quality.settings import QualitySettings
+from video_agent.quality.windows import WindowTrack, following_flicker, window_means
 
 
 def check(name: str, prop: QualityProperty, value: float, threshold: float | None, *,
@@ -76,6 +78,15 @@ def measure_checks(frames: AnalysisFrames, source_gray: np.ndarray | None,
         if not last_match:
             last_match.append(m.fidelity(gray[-1], source_gray) if n > 1 else fid)
         return last_match[0]
+
+    tracks: list[WindowTrack] = []
+
+    def track() -> WindowTrack:
+        """Every frame's window on the still, sampled once and only when needed."""
+        assert fid is not None and source_gray is not None
+        if not tracks:
+            tracks.append(WindowTrack(gray, source_gray, {0: lambda: fid, n - 1: fid_last}))
+        return tracks[0]
 
     means, stds = m.frame_stats(gray)
     # What the still lets a frame be: the darkest and flattest window a camera could show.
@@ -166,6 +177,12 @@ def measure_checks(frames: AnalysisFrames, source_gray: np.ndarray | None,
     keep = ~(dark | near_cut)
     lab = m.lab_means(frames.color)
     out["flicker_luma"] = round(m.flicker(means, keep), 4)
+    if fid is not None and n >= 5 and out["flicker_luma"] > s.max_flicker_luma / 2:
+        # Brightness that follows the camera's window over the still is the still's, not flicker.
+        out["flicker_luma_raw"] = out["flicker_luma"]
+        expected = window_means(source_gray, track().path())
+        out["flicker_luma"] = round(min(out["flicker_luma"],
+                                        following_flicker(means, expected, keep)), 4)
     out["flicker_color"] = round(m.flicker(lab[:, 1:], keep), 4)
     checks.append(check(
         "flicker_luma", "flicker", out["flicker_luma"], s.max_flicker_luma,
@@ -212,74 +229,33 @@ def measure_checks(frames: AnalysisFrames, source_gray: np.ndarray | None,
             reason=f"first frame PSNR {fid.psnr:.1f} dB < {s.min_psnr_first} dB vs source image"))
         if source_rgb is not None:
             checks += _colour_checks(frames, fid, source_rgb, s, out)
-        checks += _composition_checks(frames, source_gray, fid, fid_last, s, out,
+        checks += _composition_checks(frames, source_gray, track(), s, out,
                                       facts or StillFacts())
     return out, checks
 
 
-def _overlap(box: tuple[float, float, float, float],
-             window: tuple[float, float, float, float]) -> float:
-    """Share of ``box`` (x0, y0, x1, y1) inside ``window`` (same form)."""
-    w = max(0.0, min(box[2], window[2]) - max(box[0], window[0]))
-    h = max(0.0, min(box[3], window[3]) - max(box[1], window[1]))
-    area = (box[2] - box[0]) * (box[3] - box[1])
-    return w * h / area if area > 0 else 1.0
-
-
-def _composition_checks(frames: AnalysisFrames, source_gray: np.ndarray, fid: m.Fidelity,
-                        fid_last: Callable[[], m.Fidelity], s: QualitySettings,
-                        out: dict[str, float], facts: StillFacts) -> list[QualityCheck]:
-    """How much of the main face (with headroom) each sampled frame shows, over the whole move.
-
-    Faces are found once on the still; each sampled frame's window on the still is the
-    fidelity match, so a head cut by the frame edge at the start, the end or mid-move counts.
-    """
+def _composition_checks(frames: AnalysisFrames, source_gray: np.ndarray, track: WindowTrack,
+                        s: QualitySettings, out: dict[str, float],
+                        facts: StillFacts) -> list[QualityCheck]:
+    """Faces of the still cut by the frame edge or lost over the move (``composition``)."""
     faces = facts.faces(source_gray)
     out["faces_in_source"] = float(len(faces))
     if not faces:
         return []
-    n = frames.count
-    matched = {0: fid, n - 1: fid_last()}
-    for i in sorted({n // 2} - set(matched)):
-        matched[i] = m.fidelity(frames.gray[i], source_gray)
-    x, y, w, h = faces[0]
-    head = (x, max(0.0, y - s.composition_headroom * h), x + w, y + h)
-    coverage = {i: _overlap(head, f.window) for i, f in matched.items()}
-    worst = min(coverage, key=coverage.__getitem__)
-    out["main_face_coverage"] = round(coverage[worst], 4)
-    where = {0: "first frame", n - 1: "last frame"}.get(worst, f"{frames.times[worst]:.1f} s")
-    found = check(
-        "main_face_coverage", "composition", coverage[worst], s.min_face_coverage,
-        failed=coverage[worst] < s.min_face_coverage,
-        reason=f"the main face with its headroom is {coverage[worst]:.0%} in frame on the "
-               f"{where} (at least {s.min_face_coverage:.0%}): the head is cut by the frame "
-               "edge")
-    if found.status == "failed" and not s.fail_on_composition:
-        found.status, found.action = "flagged", "recorded"
-    return [found]
+    return composition.composition_checks(track, frames.times, faces, s, out)
 
 
 @dataclass
 class StillFacts:
     """What the gate finds on a source still, found once per still and judged clip pair."""
 
-    _faces: list[tuple[float, float, float, float]] | None = None
+    _faces: list[composition.Face] | None = None
 
-    def faces(self, source_gray: np.ndarray) -> list[tuple[float, float, float, float]]:
-        """Frontal face boxes on the still, normalised (found on a copy <= 640 px a side)."""
+    def faces(self, source_gray: np.ndarray) -> list[composition.Face]:
+        """The still's confirmed faces (``composition.find_faces``), searched once."""
         if self._faces is None:
-            # Imported here: the renderer's package may import the gate's metrics.
-            from video_agent.adapters.render.focus import detect_faces
-
-            self._faces = list(detect_faces(_small_gray(source_gray), profiles=False))
+            self._faces = list(composition.find_faces(source_gray))
         return self._faces
-
-
-def _small_gray(gray: np.ndarray, side: int = 640) -> np.ndarray:
-    k = min(1.0, side / max(gray.shape))
-    if k >= 1.0:
-        return gray
-    return cv2.resize(gray, None, fx=k, fy=k, interpolation=cv2.INTER_AREA)
 
 
 def _colour_checks(frames: AnalysisFrames, fid: m.Fidelity, source_rgb: np.ndarray,

@@ -108,13 +108,18 @@ class QualitySettings(BaseModel):
     )
     min_face_coverage: float = Field(
         default=0.85,
-        description="Smallest share of the still's main face (with headroom) that the first, "
-        "middle and last frames must show.",
+        description="Smallest share of a face (with its headroom) that a frame may show of a "
+        "face partly in frame; mid-move, the smallest share of the best-shown face (below it "
+        "the subject is lost). Judged on five frames spread over the clip.",
     )
     fail_on_composition: bool = Field(
         default=False,
-        description="Fail a clip whose move cuts the main face; by default it is flagged "
-        "(recorded in the report's checks with its reason) and the clip kept.",
+        description="Composition verdicts: a face that is not small cut by the frame edge on "
+        "the first or last frame, or no face whole on either end, always fails the clip. A "
+        "subject lost mid-move or at one end only, and a cut small face (under 40 px on the "
+        "still's 800 px copy, or under 12% of the frame's height), are flagged (recorded in "
+        "the report's checks with their reason, the clip kept) unless this is set, when they "
+        "fail too. Set min_face_coverage to 0 to turn the check off.",
     )
     composition_headroom: float = Field(
         default=0.3, description="Headroom above a face counted as part of it (face heights).",

@@ -33,8 +33,11 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from video_agent import faultpoints
 from video_agent.adapters.render.encode import ClipEncoder, EncodeSettings, pack_i420, rgb_to_yuv444
 from video_agent.adapters.render.focus import FocusPoint, find_focus_points
+from video_agent.adapters.render.framing import frame_ends
 from video_agent.adapters.render.trajectory import Camera, Trajectory, plan_trajectory
 from video_agent.models import SPEC_MIN_HEIGHT, SPEC_MIN_WIDTH, Conflict, MotionSpec
+from video_agent.quality.composition import find_faces
+from video_agent.quality.settings import QualitySettings
 
 ProgressFn = Callable[[float, str], None]
 MIN_SOURCE_SIDE = 64
@@ -244,6 +247,18 @@ class _Call(threading.Thread):
         return self._value
 
 
+Subject = tuple[float, float, float, float]
+
+
+def find_subjects(rgb: np.ndarray, names: list[str]) -> tuple[list[FocusPoint], list[Subject]]:
+    """The plan's focus points, and every face of the still with the headroom the gate
+    counts as part of it (normalised ``(x0, y0, x1, y1)``): what no end of the move may cut."""
+    points = find_focus_points(rgb, names)
+    headroom = QualitySettings().composition_headroom
+    faces = find_faces(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY))
+    return points, [f.head(headroom + 0.05) for f in faces]
+
+
 def frame_cameras(traj: Trajectory, frames: int, samples: int) -> list[list[Camera]]:
     """Cameras of every frame: one, or ``samples`` spread over the shutter for motion blur."""
     if frames <= 1:
@@ -292,11 +307,13 @@ def plan_render(image: str | Path | np.ndarray, motion: MotionSpec, *,
     frames = max(1, round(motion.duration * fps))
     samples = cfg.motion_blur_samples if motion.speed == "fast" and motion.type != "static" else 1
 
-    def cameras(focus: list[tuple[float, float]]) -> tuple[Trajectory, list[list[Camera]]]:
+    def cameras(focus: list[tuple[float, float]], subjects: list[Subject] | None = None
+                ) -> tuple[Trajectory, list[list[Camera]]]:
         traj = plan_trajectory(
             motion.type, src_size=(src_w, src_h), out_size=size, duration=motion.duration,
             speed=motion.speed, direction=motion.direction, easing=motion.easing,
             motion_scale=motion_scale, focus=focus)
+        traj = frame_ends(traj, subjects or [])
         return traj, frame_cameras(traj, frames, samples)
 
     def scale_for(cams: list[list[Camera]]) -> float:
@@ -304,11 +321,11 @@ def plan_render(image: str | Path | np.ndarray, motion: MotionSpec, *,
 
     # Crop widths do not depend on where the subject is, so the source planes are prepared
     # (for a provisional centred move) while the focus points are being found.
-    finder = _Call(find_focus_points, rgb, motion.focus_points)
+    finder = _Call(find_subjects, rgb, list(motion.focus_points))
     scale = scale_for(cameras([(0.5, 0.5)])[1])
     warper = _Warper(rgb, scale, size, cfg.oversample)
-    focus = finder.result()
-    traj, cams = cameras([(p.x, p.y) for p in focus])
+    focus, subjects = finder.result()
+    traj, cams = cameras([(p.x, p.y) for p in focus], subjects)
     if scale_for(cams) > scale + 1e-9:  # tighter than planned (only if clamping differs)
         warper = _Warper(rgb, scale_for(cams), size, cfg.oversample)
     encode = EncodeSettings(fps=fps, preset=cfg.x264_preset)

@@ -265,7 +265,11 @@ def plan_trajectory(
         # breathes at one even, barely visible pace instead.
         easing = "linear"
         breath = 1.0 + BREATHING_ZOOM * (1.0 + scale)
-        keys = [cam(src_w / 2, src_h / 2, cover), cam(src_w / 2, src_h / 2, cover / breath)]
+        # On a still taller than the frame, the hold frames the subject like a push-in's wide
+        # end (focus on the upper third line) rather than a centre crop that may miss a face.
+        wide_h = cover / aspect
+        cy = fy + wide_h / 6 if focus and wide_h < src_h - 1e-6 else src_h / 2
+        keys = [cam(src_w / 2, cy, cover), cam(src_w / 2, cy, cover / breath)]
     elif motion in ("push_in", "pull_out"):
         # The wide end is planned from the subject too: on a still taller than the frame it
         # puts the focus on the upper third line (headroom above a face, the body below)
