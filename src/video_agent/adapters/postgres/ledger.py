@@ -2,8 +2,10 @@
 
 Tables as in the SQLite ledger. The right to submit a key is a session advisory lock held on
 one pooled connection for the claim: PostgreSQL releases it when the owner's connection drops,
-so a crashed worker never blocks the others. Charges are reserved under a per-story
-transaction lock, so concurrent workers cannot overshoot a budget together.
+so a crashed worker never blocks the others. A claim cancelled (or failing) while taking or
+dropping that lock closes its connection rather than pool a session that may still hold it.
+Charges are reserved under a per-story transaction lock, so concurrent workers cannot overshoot
+a budget together.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
 
 from video_agent.adapters.postgres.pool import lock_id, pool_for
 from video_agent.adapters.providers.fal.budget import BudgetExceeded, over_budget
@@ -77,7 +80,8 @@ class PostgresLedger:
                 cur = await conn.execute("SELECT pg_try_advisory_lock(%s) AS owned", (lock,))
                 row = await cur.fetchone()
             except BaseException:
-                await pool.putconn(conn)
+                # Cancelled or failed, the lock may be taken all the same: end the session.
+                await _discard(pool, conn)
                 raise
             if row and row["owned"]:  # type: ignore[call-overload]
                 return conn
@@ -87,8 +91,10 @@ class PostgresLedger:
         async def unlock(conn: AsyncConnection[Any]) -> None:
             try:
                 await conn.execute("SELECT pg_advisory_unlock(%s)", (lock,))
-            finally:
-                await pool.putconn(conn)
+            except BaseException:
+                await _discard(pool, conn)
+                raise
+            await pool.putconn(conn)
 
         async def reserve() -> int:
             return await self._reserve(key=key, story_id=story_id, scene=scene, slot=slot,
@@ -191,6 +197,13 @@ class PostgresLedger:
         async with self._conn() as conn:
             await conn.execute("DELETE FROM fal_uploads WHERE sha256=%s AND host=%s",
                                (sha256, host))
+
+
+async def _discard(pool: AsyncConnectionPool, conn: AsyncConnection[Any]) -> None:
+    """Close ``conn`` (its session's advisory locks die with it) and hand it back to ``pool``,
+    which replaces it: a connection still holding a claim never returns to the pool."""
+    await conn.close()  # no await inside unless the pool asked for it; nothing to cancel
+    await pool.putconn(conn)
 
 
 async def _spent(conn: AsyncConnection[Any], story_id: str) -> float:

@@ -6,6 +6,11 @@ the operating system drops it when its process dies, so a crashed owner never bl
 Thread safety: every call runs the synchronous ``Ledger`` in a worker thread (a SQLite connection
 per operation), and every claim opens a lock file descriptor of its own: a ``flock`` belongs to
 one open file, so two scenes of one process exclude each other just as two processes do.
+
+Cancellation: taking and dropping the ``flock`` are non-blocking system calls made on the event
+loop itself, so a cancelled claim can never lose a lock that a worker thread took, nor skip a
+release still queued for one. A reservation under way in a worker thread when its claim is
+cancelled keeps the lock until that thread has finished with it.
 """
 
 from __future__ import annotations
@@ -13,13 +18,69 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import functools
 import os
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from video_agent.adapters.providers.fal.ledger import FAILED, Entry, Ledger
 from video_agent.adapters.providers.fal.ledger_base import CLAIM_WAIT_S, Claim, claim_loop
+
+T = TypeVar("T")
+
+
+class _FileLock:
+    """An exclusive ``flock`` on one open lock file, dropped by ``release`` once no worker thread
+    started by ``run`` is still inside the claim (a cancelled caller does not stop its thread)."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self._guard = threading.Lock()
+        self._busy = 0
+        self._released = False
+        self._closed = False
+
+    async def run(self, fn: Callable[[], T]) -> T:
+        """``fn()`` in a worker thread that keeps the lock held until it returns, even when the
+        awaiting task is cancelled first (the thread is never dropped from the queue)."""
+        with self._guard:
+            if self._released:
+                raise RuntimeError(f"fal: claim lock {self.fd} used after its release")
+            self._busy += 1
+
+        def call() -> T:
+            try:
+                return fn()
+            finally:
+                self._leave()
+
+        return await asyncio.shield(asyncio.get_running_loop().run_in_executor(None, call))
+
+    def release(self) -> None:
+        with self._guard:
+            self._released = True
+            close = self._busy == 0
+        if close:
+            self._close()
+
+    def _leave(self) -> None:
+        with self._guard:
+            self._busy -= 1
+            close = self._released and self._busy == 0
+        if close:
+            self._close()
+
+    def _close(self) -> None:
+        with self._guard:
+            if self._closed:
+                return
+            self._closed = True
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+        finally:
+            os.close(self.fd)
 
 
 class SqliteLedger:
@@ -29,7 +90,7 @@ class SqliteLedger:
         self.state_dir = Path(state_dir)
         self.sync = Ledger(self.state_dir)
 
-    def _try_lock(self, key: str) -> int | None:
+    def _try_lock(self, key: str) -> _FileLock | None:
         folder = self.state_dir / "fal_claims"
         folder.mkdir(parents=True, exist_ok=True)
         fd = os.open(folder / f"{key}.lock", os.O_RDWR | os.O_CREAT, 0o600)
@@ -38,35 +99,38 @@ class SqliteLedger:
         except BlockingIOError:
             os.close(fd)
             return None
-        return fd
-
-    @staticmethod
-    def _unlock(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
+        except BaseException:
+            os.close(fd)
+            raise
+        return _FileLock(fd)
 
     @contextlib.asynccontextmanager
     async def claim(self, *, key: str, story_id: str, scene: str, slot: str, endpoint: str,
                     args_hash: str, args: dict[str, Any], cost: float, budget: float | None,
                     wait_s: float = CLAIM_WAIT_S) -> AsyncIterator[Claim]:
-        async def try_lock() -> int | None:
-            return await asyncio.to_thread(self._try_lock, key)
+        held: list[_FileLock] = []
 
-        async def unlock(fd: int) -> None:
-            await asyncio.to_thread(self._unlock, fd)
+        async def try_lock() -> _FileLock | None:
+            lock = self._try_lock(key)  # no await between taking the lock and holding it
+            if lock is not None:
+                held.append(lock)
+            return lock
+
+        async def unlock(lock: _FileLock) -> None:
+            lock.release()
 
         async def reserve() -> int:
-            return await asyncio.to_thread(
+            return await held[-1].run(functools.partial(
                 self.sync.reserve, key=key, story_id=story_id, scene=scene, slot=slot,
-                endpoint=endpoint, args_hash=args_hash, args=args, cost=cost, budget=budget)
+                endpoint=endpoint, args_hash=args_hash, args=args, cost=cost, budget=budget))
 
-        claim, fd = await claim_loop(key, try_lock=try_lock, unlock=unlock, get=self.get,
-                                     reserve=reserve, wait_s=wait_s)
+        claim, lock = await claim_loop(key, try_lock=try_lock, unlock=unlock, get=self.get,
+                                       reserve=reserve, wait_s=wait_s)
         try:
             yield claim
         finally:
-            if fd is not None:
-                await unlock(fd)
+            if lock is not None:
+                lock.release()
 
     async def get(self, key: str) -> Entry | None:
         return await asyncio.to_thread(self.sync.get, key)
