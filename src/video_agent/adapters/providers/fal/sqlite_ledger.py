@@ -7,10 +7,11 @@ Thread safety: every call runs the synchronous ``Ledger`` in a worker thread (a 
 per operation), and every claim opens a lock file descriptor of its own: a ``flock`` belongs to
 one open file, so two scenes of one process exclude each other just as two processes do.
 
-Cancellation: taking and dropping the ``flock`` are non-blocking system calls made on the event
-loop itself, so a cancelled claim can never lose a lock that a worker thread took, nor skip a
-release still queued for one. A reservation under way in a worker thread when its claim is
-cancelled keeps the lock until that thread has finished with it.
+Cancellation: taking, using and dropping the ``flock`` run in worker threads (file system calls
+never block the event loop, which the LangGraph server checks), each shielded from the caller's
+cancellation: a lock taken for a cancelled claim is dropped as soon as its thread hands it over,
+a release is never dropped from the executor's queue, and a reservation under way when its claim
+is cancelled keeps the lock until that thread has finished with it.
 """
 
 from __future__ import annotations
@@ -83,6 +84,17 @@ class _FileLock:
             os.close(self.fd)
 
 
+async def _release(lock: _FileLock) -> None:
+    """Drop ``lock`` in a worker thread; a cancelled caller does not stop the release."""
+    await asyncio.shield(asyncio.get_running_loop().run_in_executor(None, lock.release))
+
+
+def _release_unclaimed(taking: asyncio.Future[_FileLock | None]) -> None:
+    """Drop a lock whose claim was cancelled while its thread was taking it."""
+    if not taking.cancelled() and taking.exception() is None and (lock := taking.result()):
+        lock.release()  # on the loop: one flock and one close, never waiting
+
+
 class SqliteLedger:
     """``RequestLedger`` and ``UploadCache`` on ``<state_dir>/fal_ledger.sqlite3``."""
 
@@ -111,13 +123,18 @@ class SqliteLedger:
         held: list[_FileLock] = []
 
         async def try_lock() -> _FileLock | None:
-            lock = self._try_lock(key)  # no await between taking the lock and holding it
+            taking = asyncio.get_running_loop().run_in_executor(None, self._try_lock, key)
+            try:
+                lock = await asyncio.shield(taking)
+            except asyncio.CancelledError:
+                taking.add_done_callback(_release_unclaimed)  # the thread may still take it
+                raise
             if lock is not None:
                 held.append(lock)
             return lock
 
         async def unlock(lock: _FileLock) -> None:
-            lock.release()
+            await _release(lock)
 
         async def reserve() -> int:
             return await held[-1].run(functools.partial(
@@ -130,7 +147,7 @@ class SqliteLedger:
             yield claim
         finally:
             if lock is not None:
-                lock.release()
+                await _release(lock)
 
     async def get(self, key: str) -> Entry | None:
         return await asyncio.to_thread(self.sync.get, key)
