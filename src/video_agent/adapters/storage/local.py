@@ -165,12 +165,8 @@ class LocalStorage:
         """The complete version holding render ``render_id``, if one was stored."""
         for number in sorted(self._version_numbers(versions), reverse=True):
             version_dir = versions / f"v{number:04d}"
-            try:
-                video = SceneVideo.model_validate_json((version_dir / "metadata.json").read_bytes())
-            except (OSError, ValueError):
-                continue
-            if video.metadata.get("render_id") == render_id \
-                    and (version_dir / "video.mp4").is_file():
+            video = _whole_version(version_dir)
+            if video is not None and video.metadata.get("render_id") == render_id:
                 return version_dir, video
         return None
 
@@ -258,11 +254,8 @@ class LocalStorage:
     def version(self, story_id: str, scene: str | int, number: int) -> SceneVideo | None:
         """Stored version ``number`` whole, its ``path`` the version's own clip; or None."""
         version_dir = self.scene_dir(story_id, scene) / "versions" / f"v{number:04d}"
-        try:
-            video = SceneVideo.model_validate_json((version_dir / "metadata.json").read_bytes())
-        except (OSError, ValueError):
-            return None
-        if not (version_dir / "video.mp4").is_file():
+        video = _whole_version(version_dir)
+        if video is None:
             return None
         return video.model_copy(update={"path": str(version_dir / "video.mp4")})
 
@@ -286,6 +279,15 @@ class LocalStorage:
         if not versions.is_dir():
             return []
         return [int(m.group(1)) for p in versions.iterdir() if (m := _VERSION.fullmatch(p.name))]
+
+
+def _whole_version(version_dir: Path) -> SceneVideo | None:
+    """The version stored in ``version_dir`` if its metadata reads and its clip is there."""
+    try:
+        video = SceneVideo.model_validate_json((version_dir / "metadata.json").read_bytes())
+    except (OSError, ValueError):
+        return None
+    return video if (version_dir / "video.mp4").is_file() else None
 
 
 class ClipMissing(FileNotFoundError):
