@@ -15,7 +15,7 @@ import numpy as np
 
 from video_agent.models import ProbeInfo, QualityCheck, QualityReport, VideoParams
 from video_agent.quality import metrics as m
-from video_agent.quality.checks import StillFacts, failures, measure_checks, spec_checks
+from video_agent.quality.checks import failures, measure_checks, spec_checks
 from video_agent.quality.confirm import confirm_written
 from video_agent.quality.frames import AnalysisFrames
 from video_agent.quality.probe import probe
@@ -113,7 +113,8 @@ def assess_clip(path: str | Path, source_image: str | Path | None, params: Video
 
     Returns:
         ``pass`` (``path`` is the input), ``repaired`` (``path`` is the new file, the original
-        probe kept; the repaired file went through the whole gate again) or ``fail`` with
+        probe kept; the repaired file went through the whole gate: a re-encoded clip is
+        measured once, on the pictures handed to its encoder) or ``fail`` with
         readable reasons, each prefixed with the property it is about; ``checks`` lists every
         check with its metric and threshold; metrics always filled for a decodable clip.
     """
@@ -189,24 +190,33 @@ def _assess(path: Path, source_image: str | Path | None, params: VideoParams,
             checks.append(check)
     moving = params.motion.type != "static"
     measure_started = time.perf_counter()
-    facts = StillFacts()
-    values, content = measure_checks(frames, source_gray, s, moving=moving,
-                                     source_rgb=source_rgb, facts=facts)
+    # A clip re-encoded by its repair is measured once, on the pictures handed to the encoder:
+    # those are what will be stored (the original's frames only count and time the decode).
+    on_fed = repairing and plan.encode and done.fed is not None and done.fed.count > 0
+    measured = done.fed if on_fed and done.fed is not None else frames
+    values, content = measure_checks(measured, source_gray, s, moving=moving,
+                                     source_rgb=source_rgb)
+    values["frames_decoded"] = float(frames.count)
     values["measure_s"] = round(time.perf_counter() - measure_started, 3)
     curves = frame_series(frames.gray)
     if frames.error:
         checks.insert(0, _file_fail(_one_line(ValueError(frames.error))))
     elif info.frame_count and abs(frames.count - info.frame_count) > 1:
         checks.insert(0, _file_fail(f"decoded {frames.count} of {info.frame_count} frames"))
-    checks += content
+    if on_fed:  # judged below as the repaired clip's checks; the passed ones are reported
+        kept = [c for c in content if c.status != "failed"]
+    else:
+        checks += content
 
-    spec = spec_checks(info, s, target_size)
-    checks += _with_repairs(spec, plan)
+    spec = _with_repairs(spec_checks(info, s, target_size), plan)
+    checks += spec
     if any(c.status == "failed" for c in checks) or not plan.needed:
         partial.unlink(missing_ok=True)
         verdict = "fail" if any(c.status == "failed" for c in checks) else "pass"
-        return report(verdict, checks, metrics=values, probe=info, path=str(path),
-                      series=curves)
+        return report(verdict, checks + (content if on_fed else []), metrics=values,
+                      probe=info, path=str(path), series=curves)
+    if on_fed:
+        checks = checks[:len(checks) - len(spec)] + kept + spec
 
     try:  # the pass knows what it wrote; one probe confirms the container agrees
         partial.replace(destination)
@@ -229,10 +239,10 @@ def _assess(path: Path, source_image: str | Path | None, params: VideoParams,
                        if step.startswith("bitrate ") else step)
         for prop, step in zip(plan.step_properties, plan.steps, strict=True)
     ]
-    # The repaired file goes through the whole gate again: a repair that brings in a defect
-    # (a freeze, bars, a lost frame) is not a repair. Its pictures are judged as they were
-    # handed to the encoder (a container-only repair copies the packets: the frames already
-    # measured), and a few decoded keyframes confirm the file holds them.
+    # The repaired file goes through the whole gate: a repair that brings in a defect (a
+    # freeze, bars, a lost frame) is not a repair. Its pictures were judged as they were handed
+    # to the encoder (a container-only repair copies the packets: the frames measured), and a
+    # few decoded keyframes confirm the file holds them.
     after = [c for c in spec_checks(fixed, s, target_size) if c.status == "failed"]
     judged = done.fed if plan.encode else frames
     confirmed = None if judged is None else confirm_written(
@@ -247,14 +257,9 @@ def _assess(path: Path, source_image: str | Path | None, params: VideoParams,
                 f"repaired file differs from the frames encoded: mean difference "
                 f"{confirmed.diff:.1f} > {s.max_repair_mismatch:g} on {confirmed.sampled} "
                 "sampled frames"))
-        if plan.encode:
-            fixed_values, fixed_checks = measure_checks(judged, source_gray, s, moving=moving,
-                                                        source_rgb=source_rgb, facts=facts)
-        else:
-            fixed_values, fixed_checks = values, content
-        after += [c.model_copy() for c in fixed_checks if c.status == "failed"]
-        values.update({f"repaired_{k}": v for k, v in fixed_values.items()
-                       if k in _AFTER_REPAIR})
+        # measured above: the fed pictures of an encode, the copied frames of a remux
+        after += [c.model_copy() for c in content if c.status == "failed"]
+        values.update({f"repaired_{k}": v for k, v in values.items() if k in _AFTER_REPAIR})
     if after:
         for c in after:
             c.reason = f"{c.reason} after repair ({'; '.join(steps)})"
