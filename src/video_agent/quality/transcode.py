@@ -33,6 +33,7 @@ from video_agent.quality.repair import (
 )
 from video_agent.quality.retime import in_between, pair_motion
 from video_agent.quality.settings import QualitySettings
+from video_agent.quality.yuv import to_bt709
 
 REPAIR_PRESET = "superfast"
 """x264 preset of repairs, chosen with ``bench/repair.py``: at 3.5 Mbps it keeps nearly all of
@@ -66,60 +67,48 @@ def _even(value: int) -> int:
 
 
 class _PlaneScaler:
-    """Crop, scale and pad one decoded frame to the target size as a yuv420p frame.
+    """Crop, scale and pad one decoded frame to the target size as a yuv420p picture.
 
     A plain scale is one swscale call in YUV (``SCALE``); a crop or pad works on the Y, Cb and
-    Cr planes with OpenCV. Neither goes through RGB.
+    Cr planes with OpenCV. Neither goes through RGB. A source that is not BT.709 limited
+    range is converted on the planes at the target size (``yuv.to_bt709``).
     """
 
     def __init__(self, geometry: Geometry | None, target: tuple[int, int]) -> None:
         self.geometry = geometry
         self.target = target
         self._reformatter = VideoReformatter()
-        self._converter = VideoReformatter()
 
     def _bt709(self, frame: av.VideoFrame, size: tuple[int, int] | None = None
-               ) -> av.VideoFrame:
-        """``frame`` as limited-range BT.709 yuv420p (scaled to ``size`` if given): an untagged
-        or BT.601 source is converted, not just tagged, so its colours survive the repair.
-
-        A conversion is done after the scale, at the (smaller) target size: swscale's
-        conversion path costs about four times its plain scale per pixel."""
+               ) -> np.ndarray:
+        """``frame`` as a packed limited-range BT.709 yuv420p picture (scaled to ``size`` if
+        given): an untagged or BT.601 source is converted, not just tagged, so its colours
+        survive the repair."""
         full = frame.color_range == ColorRange.JPEG or frame.format.name.startswith("yuvj")
-        source = Colorspace.ITU709 if frame.colorspace == 1 else Colorspace.DEFAULT
-        width, height = size if size is not None else (None, None)
-        if source == Colorspace.ITU709 and not full:
-            return self._reformatter.reformat(
-                frame, width=width, height=height, format="yuv420p", interpolation=SCALE,
-                src_colorspace=source, dst_colorspace=source, src_color_range=ColorRange.MPEG,
-                dst_color_range=ColorRange.MPEG, threads=1)
-        if size is not None and (frame.width, frame.height) != size:
+        bt709 = frame.colorspace == 1
+        width, height = size if size is not None else (frame.width, frame.height)
+        if frame.format.name != "yuv420p" or (frame.width, frame.height) != (width, height):
+            space = Colorspace.ITU709 if bt709 else Colorspace.DEFAULT
+            span = ColorRange.JPEG if full else ColorRange.MPEG
             frame = self._reformatter.reformat(
                 frame, width=width, height=height, format="yuv420p", interpolation=SCALE,
-                src_colorspace=source, dst_colorspace=source,
-                src_color_range=ColorRange.JPEG if full else ColorRange.MPEG,
-                dst_color_range=ColorRange.JPEG if full else ColorRange.MPEG, threads=1)
-        return self._converter.reformat(
-            frame, format="yuv420p", src_colorspace=source, dst_colorspace=Colorspace.ITU709,
-            src_color_range=ColorRange.JPEG if full else ColorRange.MPEG,
-            dst_color_range=ColorRange.MPEG, interpolation="POINT", threads=1)
+                src_colorspace=space, dst_colorspace=space, src_color_range=span,
+                dst_color_range=span, threads=1)
+        block = frame.to_ndarray()
+        if bt709 and not full:
+            return block
+        return to_bt709(block, "bt709" if bt709 else "bt601", full)
 
-    def __call__(self, frame: av.VideoFrame) -> av.VideoFrame:
+    def block(self, frame: av.VideoFrame) -> np.ndarray:
+        """The target picture of ``frame``, packed yuv420p (``(H * 3 // 2, W)`` uint8)."""
         tw, th = self.target
         g = self.geometry
         if g is None or (g.crop is None and g.scaled == self.target):
             return self._bt709(frame, (tw, th))
         if frame.width % 2 or frame.height % 2:  # odd sizes: no clean chroma planes
             rgb = _frame_to_target(frame.to_ndarray(format="rgb24"), g, self.target)
-            return av.VideoFrame.from_ndarray(rgb_to_i420(rgb), format="yuv420p")
-        frame = self._bt709(frame)  # the planes below are copied as they are
-        block = frame.to_ndarray(format="yuv420p")
-        h, w = frame.height, frame.width
-        quarter = (h // 2) * (w // 2)
-        flat = block[h:].reshape(-1)
-        y = block[:h]
-        u = flat[:quarter].reshape(h // 2, w // 2)
-        v = flat[quarter:].reshape(h // 2, w // 2)
+            return rgb_to_i420(rgb)
+        y, u, v = _planes(self._bt709(frame))  # the planes below are copied as they are
         if g.crop is not None:
             x0, y0, cw, ch = (_even(value) for value in g.crop)
             y = y[y0:y0 + ch, x0:x0 + cw]
@@ -137,7 +126,10 @@ class _PlaneScaler:
         big_y[top:top + sh, left:left + sw] = y
         big_c[top // 2:(top + sh) // 2, left // 2:(left + sw) // 2, 0] = u
         big_c[top // 2:(top + sh) // 2, left // 2:(left + sw) // 2, 1] = v
-        return av.VideoFrame.from_ndarray(pack_i420(big_y, big_c), format="yuv420p")
+        return pack_i420(big_y, big_c)
+
+    def __call__(self, frame: av.VideoFrame) -> av.VideoFrame:
+        return av.VideoFrame.from_ndarray(self.block(frame), format="yuv420p")
 
 
 class _Resampler:
@@ -178,13 +170,12 @@ class _Resampler:
             faultpoints.hit("repair_mid_encode")
 
     def _emit(self, until: float | None) -> None:
-        scaled: av.VideoFrame | None = None
+        block: np.ndarray | None = None
         while self._due(until):
-            if scaled is None:
-                scaled = self.scaler(self.held)  # type: ignore[arg-type]
-            else:  # the same picture again: a fresh frame object for the next tick
-                scaled = av.VideoFrame.from_ndarray(scaled.to_ndarray(), format="yuv420p")
-            self._write(scaled)
+            if block is None:
+                block = self.scaler.block(self.held)  # type: ignore[arg-type]
+            # a fresh frame object for every tick, the same picture
+            self._write(av.VideoFrame.from_ndarray(block, format="yuv420p"))
 
     def _emit_towards(self, after: av.VideoFrame, until: float) -> None:
         """Ticks before source time ``until``: in-betweens from the held frame to ``after``.
@@ -194,9 +185,9 @@ class _Resampler:
         first, on the Y, Cb and Cr planes, so the move carries on instead of cross-fading.
         """
         if self._held_block is None:
-            self._held_block = self.scaler(self.held).to_ndarray()  # type: ignore[arg-type]
+            self._held_block = self.scaler.block(self.held)  # type: ignore[arg-type]
         a = self._held_block
-        b = self.scaler(after).to_ndarray()
+        b = self.scaler.block(after)
         slow = self.plan.speed > 1
         motion = chroma = None
         pa, pb = _planes(a), _planes(b)
