@@ -371,6 +371,9 @@ class QualityCheck(_Model):
     value: float | None = Field(default=None, description="The measured value.")
     unit: str = ""
     threshold: float | None = Field(default=None, description="The limit the value is held to.")
+    expected: str = Field(default="", description=(
+        "The passing condition in words, with its direction and unit: '<= 0.5 s', '>= 14 dB', "
+        "'2-5 Mbps', '= 24 fps'."))
     status: Literal["passed", "flagged", "repaired", "failed"] = Field(
         default="passed", description="'flagged': found wrong, recorded, not failing the clip.")
     action: str = Field(default="", description="What was done: the repair, or why it failed.")

@@ -134,7 +134,9 @@ def test_card_shows_still_camera_path_text_checks_and_plots(base_url: str, page:
     expect(jitter).to_contain_text("px")
     expect(jitter).to_contain_text("<= 0.35")
     expect(jitter.locator(".mark")).to_have_text("✓")
-    expect(card.locator('tr.check[data-metric="bitrate"]')).to_contain_text("Mbps")
+    expect(card.locator('tr.check[data-metric="bitrate"] td').last).to_have_text("2-5 Mbps")
+    expect(card.locator('tr.check[data-metric="duration"] td').last).to_have_text("4-10 s")
+    expect(card.locator('tr.check[data-metric="ssim_first"] td').last).to_contain_text(">= ")
     for plot in ("motion", "brightness"):
         points = card.locator(f"svg.plot.{plot} polyline").get_attribute("points").split()
         assert len(points) >= 90, f"{plot}: one point per frame or span"

@@ -194,7 +194,7 @@ function drawDetails(node, scene) {
     const mark = { pass: "✓", repair: "↻", fail: "✗", flag: "!" }[c.outcome] || "?";
     if (c.reason) row.title = c.reason;
     row.append(el("td", mark, "mark"), el("td", c.property),
-      el("td", `${c.value}${c.unit ? ` ${c.unit}` : ""}`), el("td", `${c.threshold} ${c.unit || ""}`.trim()));
+      el("td", `${c.value}${c.unit ? ` ${c.unit}` : ""}`), el("td", c.threshold));
     checks.appendChild(row);
   }
   const series = quality.series || {};
