@@ -325,6 +325,7 @@ async function loadStories() {
   const wanted = new URLSearchParams(location.search).get("story");
   const ids = stories.map((s) => s.story_id);
   $("#empty").hidden = ids.length > 0 || Boolean(wanted);
+  select.parentElement.hidden = ids.length === 0 && !wanted;  // no empty picker on a new folder
   return wanted || ids[0] || null;
 }
 
@@ -342,6 +343,7 @@ async function choose(id) {
     select.appendChild(option);
   }
   select.value = id;
+  select.parentElement.hidden = false;
   const url = new URL(location.href);
   url.searchParams.set("story", id);
   history.replaceState(null, "", url);
