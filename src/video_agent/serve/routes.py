@@ -72,7 +72,8 @@ def _scene(request: Request) -> str:
 async def _status(request: Request, story_id: str) -> dict[str, Any]:
     """Stored and checkpointed status, overlaid with the live state of a running story."""
     out: Path = _settings(request).out
-    info = await story_status(out, story_id, storage=_settings(request).storage)
+    settings = _settings(request)
+    info = await story_status(out, story_id, settings.checkpoints, storage=settings.storage)
     run = _manager(request).last(story_id)
     if run is not None:
         info["running"] = not run.finished
@@ -402,7 +403,8 @@ async def rerun_scene(request: Request) -> Response:
     story_id, key = _story_id(request), _scene(request)
     if _manager(request).running(story_id):
         raise ApiError(409, f"story {story_id!r} is already running")
-    story = await checkpointed_story(_settings(request).out, story_id)
+    settings = _settings(request)
+    story = await checkpointed_story(settings.out, story_id, settings.checkpoints)
     if story is None:
         raise ApiError(404, f"no story {story_id!r} run by this server's checkpoints")
     if key not in story.scenes:

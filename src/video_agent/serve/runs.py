@@ -77,8 +77,10 @@ class LiveRun:
 class RunManager:
     """Starts story runs in the background and fans their events out to subscribers."""
 
-    def __init__(self, *, max_concurrency: int = 2, runner: Runner = run_story) -> None:
+    def __init__(self, *, max_concurrency: int = 2, runner: Runner = run_story,
+                 checkpoints: str | None = None) -> None:
         self.max_concurrency = max_concurrency
+        self.checkpoints = checkpoints
         self._runner = runner
         self._runs: dict[str, LiveRun] = {}
         self._subscribers: dict[str, set[asyncio.Queue[dict[str, Any]]]] = {}
@@ -117,9 +119,10 @@ class RunManager:
             self._publish(run.story_id, event_json(model))
 
         result: StoryRun | None = None
+        store = {"checkpoints": self.checkpoints} if self.checkpoints else {}
         try:
             result = await self._runner(story, ctx, max_concurrency=self.max_concurrency,
-                                        on_event=on_event)
+                                        on_event=on_event, **store)
         except asyncio.CancelledError:
             run.error = "cancelled"
             raise
