@@ -95,9 +95,9 @@ def stable(meta: dict[str, Any]) -> dict[str, Any]:
     args = dict(out.get("provider_args") or {})
     args.pop("image_url", None)  # a storage URL of the fake server
     out["provider_args"] = args
-    # Attempts as what was tried: a clip fetched again after a kill repeats its attempt.
-    out["tried"] = sorted({(a["slot"], a["provider"], a["model"], a["outcome"])
-                           for a in meta.get("attempts", [])})
+    # Attempts as what was tried, each once: a clip made again after a kill is the same attempt.
+    out["tried"] = [(a["slot"], a["provider"], a["model"], a["outcome"])
+                    for a in meta.get("attempts", [])]
     return out
 
 
@@ -228,3 +228,20 @@ def test_fal_run_killed_at(point: str, stories: dict[str, Path], fal_baseline: d
     assert set(fake_fal.fake.submits) == {DEFAULT_PRIMARY}, "the fallback was never needed"
     entries = Ledger(tmp_path / "out" / ".state").entries(STORY_ID)
     assert [e.status for e in entries] == ["downloaded"]
+
+
+def test_clip_made_again_after_a_kill_is_one_attempt(stories: dict[str, Path],
+                                                     tmp_path: Path) -> None:
+    """Killed while storing, the rerun finds the clip gone with the dead run's temp folder and
+    makes it again: the metadata and the journal list that attempt once."""
+    out = tmp_path / "out"
+    kill_then_finish("store_staged", stories["local"], out, LOCAL_ARGS)
+    journal = [json.loads(line) for line in
+               (out / STORY_ID / "attempts.jsonl").read_text().splitlines()]
+    for scene in ("1", "2"):
+        meta = json.loads((out / STORY_ID / f"scene_{scene}" / "metadata.json").read_text())
+        attempts = meta["metadata"]["attempts"]
+        assert [(a["slot"], a["outcome"]) for a in attempts] == [("primary", "ok")], attempts
+        assert attempts[0]["render_id"] == meta["metadata"]["render_id"]
+        lines = [e for e in journal if e["scene"] == scene]
+        assert [e["render_id"] for e in lines] == [meta["metadata"]["render_id"]], lines

@@ -81,7 +81,8 @@ async def attempt(state: SceneState, runtime: Runtime[VideoAgentContext], slot: 
     faultpoints.hit("generate_clip_ready")
     result = identified(result, request)
     done = Attempt(slot=slot, provider=result.provider, model=result.model,
-                   request_id=result.request_id, outcome="ok", cost=result.cost,
+                   request_id=result.request_id, render_id=result.render_id, outcome="ok",
+                   cost=result.cost,
                    elapsed_s=_since(started), conflicts=conflicts)
     report(1.0, "clip ready")
     return {"take": Take(slot=slot, asked=params, fitted=fitted, result=result), "trace": trace,

@@ -22,6 +22,7 @@ from video_agent.video_agent_node.common import (
     scene_of,
     storage_of,
 )
+from video_agent.video_agent_node.effects import unique_attempts
 
 
 def build_metadata(state: SceneState) -> dict[str, Any]:
@@ -33,7 +34,7 @@ def build_metadata(state: SceneState) -> dict[str, Any]:
     assert fitted is not None  # a take with a clip has its fitted plan
     analysis, trace, image = state["analysis"], state["trace"], state["image"]
     probe = quality.probe
-    attempts = list(state.get("attempts") or [])
+    attempts = unique_attempts(list(state.get("attempts") or []))
     narration = state.get("narration")
     return {
         "duration": round(probe.duration, 3),
