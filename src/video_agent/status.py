@@ -18,7 +18,8 @@ async def story_ids(out: Path, storage: str | None = None) -> list[str]:
 async def story_status(out: Path, story_id: str, checkpoints: str | None = None,
                        storage: str | None = None) -> dict[str, Any]:
     """Every scene's status: ``done`` (with version, duration, verdict), ``failed`` (with the
-    stage and reason), ``pending`` (in an interrupted run) or ``not_run``.
+    stage and reason), ``pending`` (in an interrupted run) or ``not_run``; a scene the checkpoint
+    knows also has its text, Layer 1 notes and ``source`` (the still it names).
 
     Files are read in a worker thread and checkpoints through the async saver, so this never
     blocks an event loop."""
@@ -68,4 +69,6 @@ async def story_status(out: Path, story_id: str, checkpoints: str | None = None,
             source = source.model_dump() if hasattr(source, "model_dump") else dict(source)
             scenes[key]["scene_content"] = source.get("scene_content")
             scenes[key]["layer1_analysis"] = source.get("layer1_analysis")
+            scenes[key]["source"] = {name: source.get(name)
+                                     for name in ("image_path", "image_url")}
     return {"story_id": story_id, "run": run, "scenes": scenes}

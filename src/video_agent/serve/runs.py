@@ -30,6 +30,7 @@ from video_agent.progress import (
     parse_event,
 )
 from video_agent.runner import StoryRun, run_story
+from video_agent.serve.stills import source_fields
 from video_agent.story import Story
 
 log = logging.getLogger("video_agent.serve")
@@ -63,6 +64,8 @@ class LiveRun:
     scenes: list[str]
     started_at: float = field(default_factory=time.time)
     live: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Each scene of the story as posted (text, still), known before any checkpoint."""
     bars: dict[str, SceneBar] = field(default_factory=dict)
     task: asyncio.Task[Any] | None = None
     finished: bool = False
@@ -100,7 +103,8 @@ class RunManager:
         if self.running(story.story_id):
             raise RunBusy(f"story {story.story_id!r} is already running")
         scenes = [str(s) for s in ctx.only_scenes] or list(story.scenes)
-        run = LiveRun(story_id=story.story_id, scenes=scenes)
+        run = LiveRun(story_id=story.story_id, scenes=scenes,
+                      sources={key: source_fields(scene) for key, scene in story.scenes.items()})
         for key in scenes:
             run.live[key] = {"state": "queued", "stage": None, "progress": 0.0, "message": ""}
         self._runs[story.story_id] = run
