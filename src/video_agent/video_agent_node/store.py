@@ -83,8 +83,12 @@ def build_metadata(state: SceneState) -> dict[str, Any]:
 
 def paid(attempts: list[Attempt]) -> float:
     """What the attempts cost, each paid request once (a clip fetched again after a crash
-    repeats its request's attempt, not its price)."""
-    by_request = {a.request_id: a.cost for a in attempts if a.request_id}
+    repeats its request's attempt, not its price; the gate's rejection of a clip names the
+    request without a price, and does not cancel the price)."""
+    by_request: dict[str, float] = {}
+    for a in attempts:
+        if a.request_id:
+            by_request[a.request_id] = max(by_request.get(a.request_id, 0.0), a.cost)
     return sum(by_request.values()) + sum(a.cost for a in attempts if not a.request_id)
 
 
