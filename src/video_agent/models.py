@@ -323,6 +323,9 @@ class Attempt(_Model):
     provider: str
     model: str = ""
     request_id: str | None = None
+    render_id: str | None = Field(
+        default=None, description="The clip's render identity (story, scene, slot, generation, "
+                                  "request): set on ``ok`` and ``quality_fail`` attempts.")
     outcome: Literal["ok", "error", "quality_fail"]
     error: str | None = None
     error_kind: str | None = None

@@ -93,6 +93,7 @@ function render(key, scene) {
   } else {
     setProgress(node, 0, "", "");
   }
+  if (!done && scene.still) drawSourceStill(node, scene.still);
   error.hidden = scene.status !== "failed";
   error.textContent = scene.status === "failed"
     ? `Failed at ${scene.stage}${scene.field ? ` (${scene.field})` : ""}: ${scene.detail}` : "";
@@ -147,6 +148,17 @@ function drawStill(node, scene) {
   $(".camera-caption", figure).textContent =
     `${cam.motion.replace("_", " ")}${cam.direction ? ` ${cam.direction.replaceAll("_", " ")}` : ""}: ` +
     "green = first frame, red = last frame";
+}
+
+// the still the scene names, before a clip (and so a camera path) exists
+function drawSourceStill(node, still) {
+  const figure = $(".still", node);
+  const img = $("img", figure);
+  const src = `${still}?v=source`;
+  if (img.getAttribute("src") !== src) img.setAttribute("src", src);
+  $("svg", figure).style.display = "none";
+  $(".camera-caption", figure).textContent = "source still";
+  figure.hidden = false;
 }
 
 function plot(series, label, colour) {
