@@ -1,7 +1,10 @@
 """CLI start-up benchmark: how long quick commands take to start, against Python itself and a
 bare typer app's help, measured in the same run.
 
-    .venv/bin/python bench/cli_start.py [--runs 7]
+    .venv/bin/python bench/cli_start.py [--runs 7] [--status-out DIR]
+
+``--status-out`` adds ``status`` of every story under DIR (a folder a run has checkpointed, e.g.
+one made with ``video-agent run STORY.json --out DIR``).
 
 Each case is a fresh ``python`` process (rounds interleave the cases, so load drifts hit all
 alike); prints the median wall and CPU (user + system of the child) seconds and each case's
@@ -63,15 +66,21 @@ def once(args: list[str], env: dict[str, str]) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--status-out", type=Path, default=None,
+                        help="Also time `status` on this output folder (stories checkpointed).")
     args = parser.parse_args()
+    cases = dict(CASES)
+    if args.status_out is not None:
+        cases["video-agent status (checkpointed stories)"] = [
+            "-m", "video_agent", "status", "--out", str(args.status_out.resolve())]
     env = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}"
                                        f"{os.environ.get('PYTHONPATH', '')}", "COLUMNS": "100"}
-    walls: dict[str, list[float]] = {name: [] for name in CASES}
-    cpus: dict[str, list[float]] = {name: [] for name in CASES}
-    for argv in CASES.values():  # warm the file cache once
+    walls: dict[str, list[float]] = {name: [] for name in cases}
+    cpus: dict[str, list[float]] = {name: [] for name in cases}
+    for argv in cases.values():  # warm the file cache once
         once(argv, env)
     for _ in range(args.runs):
-        for name, argv in CASES.items():
+        for name, argv in cases.items():
             wall, cpu = once(argv, env)
             walls[name].append(wall)
             cpus[name].append(cpu)
@@ -81,7 +90,7 @@ def main() -> None:
           f"{args.runs} runs, medians")
     print("| case | wall s | CPU s | x python | x typer app |")
     print("| --- | ---: | ---: | ---: | ---: |")
-    for name in CASES:
+    for name in cases:
         cpu = statistics.median(cpus[name])
         print(f"| {name} | {statistics.median(walls[name]):.3f} | {cpu:.3f} | "
               f"{cpu / python:.1f} | {cpu / base:.2f} |")

@@ -323,6 +323,9 @@ class Attempt(_Model):
     provider: str
     model: str = ""
     request_id: str | None = None
+    render_id: str | None = Field(
+        default=None, description="The clip's render identity (story, scene, slot, generation, "
+                                  "request): set on ``ok`` and ``quality_fail`` attempts.")
     outcome: Literal["ok", "error", "quality_fail"]
     error: str | None = None
     error_kind: str | None = None
@@ -371,6 +374,9 @@ class QualityCheck(_Model):
     value: float | None = Field(default=None, description="The measured value.")
     unit: str = ""
     threshold: float | None = Field(default=None, description="The limit the value is held to.")
+    expected: str = Field(default="", description=(
+        "The passing condition in words, with its direction and unit: '<= 0.5 s', '>= 14 dB', "
+        "'2-5 Mbps', '= 24 fps'."))
     status: Literal["passed", "flagged", "repaired", "failed"] = Field(
         default="passed", description="'flagged': found wrong, recorded, not failing the clip.")
     action: str = Field(default="", description="What was done: the repair, or why it failed.")

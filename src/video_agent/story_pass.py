@@ -22,6 +22,9 @@ class StoryRunState(StoryState, total=False):
     """The story graph's state: the shared story keys plus which scenes this pass generates."""
 
     pending: Annotated[list[str], lambda _old, new: new]
+    summarized: bool
+    """Set by ``summarize_story``, cleared by ``prepare_story``: the pass ran to its end (read by
+    ``status`` from the checkpoint without loading the graph)."""
 
 
 async def scenes_to_generate(state: StoryState,
@@ -54,7 +57,8 @@ async def prepare_story(state: StoryRunState,
     check_story_state(state, max_scenes=ctx.max_scenes)  # a bad story stops here, whole
     await asyncio.to_thread(check_settings, ctx)  # and so does a malformed setting
     pending, kept = await scenes_to_generate(state, ctx)
-    return {"pending": pending, "videos": kept, "errors": dict.fromkeys(kept)}
+    return {"pending": pending, "videos": kept, "errors": dict.fromkeys(kept),
+            "summarized": False}
 
 
 async def summarize_story(state: StoryRunState,
@@ -63,7 +67,7 @@ async def summarize_story(state: StoryRunState,
     ctx = context_of(runtime)
     story_id = state.get("story_id", "")
     if not story_id:
-        return {}
+        return {"summarized": True}
     videos, errors = state.get("videos") or {}, state.get("errors") or {}
     summary = {
         "story_id": story_id,
@@ -80,4 +84,4 @@ async def summarize_story(state: StoryRunState,
         "planned_durations": state.get("planned_durations") or {},
     }
     await storage_of(ctx).write_story_summary(story_id, summary)
-    return {}
+    return {"summarized": True}

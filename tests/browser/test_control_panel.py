@@ -95,6 +95,22 @@ def test_start_a_story_from_the_page_with_chosen_settings(base_url: str, page: P
     expect(card.locator(".provider")).to_contain_text("local:embedded-draft")
 
 
+def test_a_new_output_folder_shows_the_start_form_and_no_empty_story_picker(
+        page: Page, images: Path, tmp_path: Path) -> None:
+    from serve_fixtures import FAST, serving
+
+    with serving(tmp_path / "new_out", images_root=images, **FAST) as url:
+        page.goto(url)
+        expect(page.locator("#empty")).to_be_visible()
+        expect(page.locator("#story")).to_be_hidden()
+        expect(page.locator("#primary option")).not_to_have_count(0)
+        start_from_page(page, url, story_file(tmp_path, "first", images), primary="local:draft",
+                        fallback="", resolution="1024x576", budget="")
+        expect(page.locator("#story")).to_be_visible()
+        expect(page.locator("#story")).to_have_value("first")
+        finished_card(page)
+
+
 def test_a_provider_that_cannot_work_is_refused_on_the_page(base_url: str, page: Page,
                                                             images: Path, tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch
@@ -134,7 +150,9 @@ def test_card_shows_still_camera_path_text_checks_and_plots(base_url: str, page:
     expect(jitter).to_contain_text("px")
     expect(jitter).to_contain_text("<= 0.35")
     expect(jitter.locator(".mark")).to_have_text("✓")
-    expect(card.locator('tr.check[data-metric="bitrate"]')).to_contain_text("Mbps")
+    expect(card.locator('tr.check[data-metric="bitrate"] td').last).to_have_text("2-5 Mbps")
+    expect(card.locator('tr.check[data-metric="duration"] td').last).to_have_text("4-10 s")
+    expect(card.locator('tr.check[data-metric="ssim_first"] td').last).to_contain_text(">= ")
     for plot in ("motion", "brightness"):
         points = card.locator(f"svg.plot.{plot} polyline").get_attribute("points").split()
         assert len(points) >= 90, f"{plot}: one point per frame or span"

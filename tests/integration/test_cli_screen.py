@@ -89,7 +89,8 @@ def work_dirs(temp: Path) -> list[Path]:
 
 def test_ctrl_c_says_how_to_resume_and_leaves_no_temp(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    child = subprocess.Popen([sys.executable, "-m", "video_agent", "run", str(story(tmp_path)),
+    child = subprocess.Popen([sys.executable, "-m", "video_agent", "run",
+                              str(story(tmp_path, scenes=3)),
                               "--out", str(out)], cwd=ROOT, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True,
                              preexec_fn=interruptible)
@@ -105,6 +106,7 @@ def test_ctrl_c_says_how_to_resume_and_leaves_no_temp(tmp_path: Path) -> None:
             child.kill()
     assert child.returncode == 130, err
     assert "run the same command again to resume screen" in err
+    assert "Warning" not in err and "Traceback" not in err, err
     assert list((out / "temp").iterdir()) == []
 
 

@@ -298,24 +298,30 @@ def test_story_progress_streams_per_scene_with_subgraphs(server: Server, tmp_pat
     assert any(p.event == "updates" and "summarize_story" in p.data for p in without)
 
 
+def run_fal_scene(server: Server, thread_id: str, story_id: str, tmp_path: Path) -> Any:
+    """One fal scene on a thread, the key read from the variable the context names."""
+    scene = {"scene_number": 3, "scene_content": "A slow pan across the mountains.",
+             "image_path": str(EXAMPLE_IMAGES / "mountain_panorama.jpg"),
+             "layer1_analysis": "Slow pan left to right."}
+    return server.client.runs.wait(
+        thread_id, assistant(server, "video_agent"),
+        input={"story_id": story_id, "scene": scene},
+        context={"image_roots": [str(EXAMPLE_IMAGES), str(tmp_path)],
+                 "output_dir": str(server.out), "primary": f"fal:{DEFAULT_PRIMARY}",
+                 "fallback": "", "fal_key_env": KEY_ENV})
+
+
 def test_a_fal_scene_on_a_thread_keeps_the_key_in_the_environment(
         server: Server, fake_fal: FakeFalServer, tmp_path: Path) -> None:
     """The fal adapter in the server, key read from the variable the context names."""
     client = server.client
     thread = client.threads.create()
-    scene = {"scene_number": 3, "scene_content": "A slow pan across the mountains.",
-             "image_path": str(EXAMPLE_IMAGES / "mountain_panorama.jpg"),
-             "layer1_analysis": "Slow pan left to right."}
-    result = client.runs.wait(
-        thread["thread_id"], assistant(server, "video_agent"),
-        input={"story_id": "studio_fal", "scene": scene},
-        context={"image_roots": [str(EXAMPLE_IMAGES), str(tmp_path)],
-                 "output_dir": str(server.out), "primary": f"fal:{DEFAULT_PRIMARY}",
-                 "fallback": "", "fal_key_env": KEY_ENV})
+    submits = fake_fal.fake.submits.get(DEFAULT_PRIMARY, 0)
+    result = run_fal_scene(server, thread["thread_id"], "studio_fal", tmp_path)
     assert isinstance(result, dict) and result.get("errors", {}).get("3") is None, result
     video = result["videos"]["3"]
     assert (video["metadata"]["provider"], video["metadata"]["model"]) == ("fal", DEFAULT_PRIMARY)
-    assert fake_fal.fake.submits == {DEFAULT_PRIMARY: 1}
+    assert fake_fal.fake.submits.get(DEFAULT_PRIMARY, 0) == submits + 1
     assert hashlib.sha256(server.key.encode()).hexdigest() in fake_fal.fake.auth_keys
     assert_spec_clip(Path(video["path"]), duration=video["metadata"]["duration"])
     # a second run on the thread revives its checkpoint (SceneVideo and the other models)
@@ -349,12 +355,15 @@ def test_the_blocking_call_detector_is_on(server: Server, tmp_path: Path) -> Non
     assert "Blocking call to time.sleep" in result["errors"]["4"]["message"], result["errors"]
 
 
-def test_nothing_the_server_stored_holds_the_key(server: Server) -> None:
+def test_nothing_the_server_stored_holds_the_key(server: Server, tmp_path: Path) -> None:
     """Runs, threads and their history through the SDK, then (server stopped, its state flushed)
-    every file under its ``.langgraph_api``, the output folder and the server log. It stops the
-    server, so it is the module's last test."""
+    every file under its ``.langgraph_api``, the output folder and the server log. It runs its
+    own fal scene first, so it holds alone too; it stops the server, so it is the module's last
+    test."""
     client = server.client
     key = server.key.encode()
+    own = run_fal_scene(server, client.threads.create()["thread_id"], "key_check", tmp_path)
+    assert isinstance(own, dict) and own.get("errors", {}).get("3") is None, own
     seen = 0
     for thread in client.threads.search(limit=100):
         tid = thread["thread_id"]
@@ -366,7 +375,7 @@ def test_nothing_the_server_stored_holds_the_key(server: Server) -> None:
     server.stop()
     stored = [p for p in (server.work / ".langgraph_api").rglob("*") if p.is_file()]
     assert any(p.name.startswith(".langgraph_checkpoint") for p in stored), stored
-    assert any(b"studio_fal" in p.read_bytes() for p in stored), "the fal run's state is there"
+    assert any(b"key_check" in p.read_bytes() for p in stored), "the fal run's state is there"
     stored += [p for p in server.out.rglob("*") if p.is_file()] + [server.log]
     hits = [str(p) for p in stored if key in p.read_bytes()]
     assert hits == [], f"the key was stored in {hits}"

@@ -16,7 +16,7 @@ from video_agent.models import SceneError, SceneVideo
 from video_agent.runner import StoryRun
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAVY = ("langgraph", "cv2", "av", "numpy", "fal_client", "starlette", "pydantic")
+HEAVY = ("langgraph", "cv2", "av", "numpy", "fal_client", "starlette", "pydantic", "aiohttp")
 """(typer itself imports pydantic for a command's own help page.)"""
 PROBE = """
 import runpy, sys
@@ -44,8 +44,8 @@ def test_help_and_status_load_no_runtime(args: tuple[str, ...]) -> None:
     assert loaded(*args) == ([] if args == ("--help",) else ["pydantic"])
 
 
-def test_models_loads_no_graph_renderer_or_decoder() -> None:
-    assert not {"langgraph", "cv2", "av", "numpy"} & set(loaded("models"))
+def test_models_loads_no_graph_renderer_decoder_or_network_client() -> None:
+    assert not {"langgraph", "cv2", "av", "numpy", "fal_client", "aiohttp"} & set(loaded("models"))
 
 
 def cells(text: str) -> list[list[str]]:

@@ -75,3 +75,34 @@ async def test_a_scene_that_ends_has_its_temp_folder_discarded(tmp_path: Path) -
     await write_effects({**state, "work_dir": str(failed_work)}, {"errors": {"4": error}},
                         "4", storage)
     assert not failed_work.exists()
+
+
+def test_attempts_are_unique_per_render_or_request_and_paid_once() -> None:
+    from video_agent.video_agent_node.effects import unique_attempts
+    from video_agent.video_agent_node.store import paid
+
+    made = Attempt(slot="primary", provider="fal", model="m", request_id="req-1",
+                   render_id="r-1", outcome="ok", cost=0.5)
+    again = made.model_copy(update={"elapsed_s": 3.0})  # the same clip fetched again
+    rejected = made.model_copy(update={"outcome": "quality_fail", "cost": 0.0})
+    next_gen = Attempt(slot="primary", provider="local", model="draft", render_id="r-2",
+                       outcome="ok")
+    same_local = Attempt(slot="primary", provider="local", model="draft", render_id="r-3",
+                         outcome="ok")
+    failed = Attempt(slot="fallback", provider="local", outcome="error", error="boom")
+    attempts = [made, again, rejected, next_gen, same_local, failed, failed]
+    assert unique_attempts(attempts) == [made, rejected, next_gen, same_local, failed, failed]
+    assert paid(unique_attempts(attempts)) == paid(attempts) == 0.5
+
+
+async def test_an_attempt_made_again_is_not_journalled_again(tmp_path: Path) -> None:
+    storage = open_storage(None, tmp_path)
+    made = Attempt(slot="primary", provider="local", model="draft", render_id="r-1",
+                   outcome="ok")
+    take = Take(slot="primary", asked=PLAN, fitted=PLAN, result=clip(tmp_path / "c.mp4"))
+    state: SceneState = {"story_id": "fx", "scene": SCENE, "params": PLAN, "attempts": [made]}
+    await write_effects(state, {"take": take, "attempts": [made.model_copy()]}, "4", storage)
+    assert await storage.attempts("fx") == []
+    other = made.model_copy(update={"render_id": "r-2"})
+    await write_effects(state, {"take": take, "attempts": [other]}, "4", storage)
+    assert [e["render_id"] for e in await storage.attempts("fx")] == ["r-2"]

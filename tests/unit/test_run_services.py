@@ -103,3 +103,22 @@ async def test_every_scene_of_a_run_shares_one_provider_and_the_next_run_builds_
     assert len(BUILT) == 1, f"built {len(BUILT)} providers for one spec in one run"
     await graph.ainvoke({"story_id": "shared", "scenes": scenes}, context=context)
     assert len(BUILT) == 2 and BUILT[0] is not BUILT[1]
+
+
+def test_nodes_of_a_run_without_a_context_object_share_one_set_of_services(
+        tmp_path: Path) -> None:
+    """Studio without a context, or a client sending a plain dict: every node resolves the same
+    context, so the run's provider limits and stores are not rebuilt at each node."""
+    from types import SimpleNamespace
+
+    from video_agent.video_agent_node.common import context_of
+
+    settings = {"output_dir": str(tmp_path), "primary": "local:draft"}
+    first = context_of(SimpleNamespace(context=dict(settings)))
+    again = context_of(SimpleNamespace(context=dict(settings)))
+    assert first is again and first.services is again.services
+    assert context_of(None) is context_of(SimpleNamespace(context=None))
+    other = context_of(SimpleNamespace(context={**settings, "primary": "local"}))
+    assert other is not first and other.primary == "local"
+    with pytest.raises(TypeError, match="nonsense"):
+        context_of(SimpleNamespace(context={"nonsense": 1}))

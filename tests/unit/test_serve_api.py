@@ -204,7 +204,9 @@ async def test_post_starts_a_run_resolving_images_under_the_root(tmp_path: Path,
         assert status["running"] and status["run"] == "running"
         assert status["scenes"]["1"] == {"status": "running", "stage": "generate_primary",
                                          "progress": 0.5, "message": "frame 48/96",
-                                         "overall": 0.44}  # half the generation band, 8-80 %
+                                         "overall": 0.44,  # half the generation band, 8-80 %
+                                         "scene_content": "x", "layer1_analysis": "",
+                                         "still": None}  # the posted still does not exist
         again = await http.post("/api/stories", json=body)
         assert again.status_code == 409 and "already running" in again.json()["error"]
         runner.gate.set()

@@ -25,10 +25,10 @@ def test_checks_from_metrics_and_probe_with_units_thresholds_and_repairs() -> No
                                   "bitrate": 3_500_000, "codec": "h264", "audio_streams": 1}}
     checks = {c["metric"]: c for c in quality_checks(quality)}
     assert checks["jitter_px"] == {"property": "smooth motion", "metric": "jitter_px",
-                                   "value": 0.5, "unit": "px", "threshold": "<= 0.35",
+                                   "value": 0.5, "unit": "px", "threshold": "<= 0.35 px",
                                    "outcome": "fail"}
     assert checks["ssim_first"]["outcome"] == "pass" and checks["ssim_first"]["threshold"] == (
-        ">= 0.5")
+        ">= 0.5 SSIM")
     assert checks["cuts"]["outcome"] == "pass"
     assert [checks[m]["outcome"] for m in ("resolution", "fps", "audio_streams", "bitrate")] == [
         "repair", "repair", "repair", "pass"]
@@ -132,8 +132,30 @@ def test_gate_checks_become_rows_with_direction_and_outcome() -> None:
             {"name": "face_coverage", "property": "composition", "value": 0.6, "unit": "",
              "threshold": 0.85, "status": "flagged", "action": "", "reason": "composition: cut"}]
     rows = {r["metric"]: r for r in quality_checks({"checks": gate})}
-    assert rows["jitter_px"]["threshold"] == "<= 0.35" and rows["jitter_px"]["outcome"] == "pass"
+    assert rows["jitter_px"]["threshold"] == "<= 0.35 px" and rows["jitter_px"]["outcome"] == "pass"
     assert rows["jitter_px"]["unit"] == "px" and rows["jitter_px"]["property"].startswith("jitter")
-    assert rows["ssim_first"]["threshold"] == ">= 0.5" and rows["ssim_first"]["outcome"] == "fail"
+    assert rows["ssim_first"]["threshold"] == ">= 0.5 SSIM"
+    assert rows["ssim_first"]["outcome"] == "fail"
     assert rows["face_coverage"]["outcome"] == "flag"
     assert rows["ssim_first"]["reason"].startswith("fidelity:")
+
+
+def test_the_gates_own_spec_checks_show_their_real_condition() -> None:
+    """Ranges, equalities and floors read as such, not as a bare '<= threshold'."""
+    from video_agent.models import ProbeInfo
+    from video_agent.quality import QualitySettings
+    from video_agent.quality.checks import spec_checks
+
+    probe = ProbeInfo(width=1024, height=576, fps=24.0, duration=4.0, bitrate=3_476_500,
+                      codec="h264", pix_fmt="yuv420p", audio_streams=0, moov_front=True)
+    gate = [c.model_dump() for c in spec_checks(probe, QualitySettings(), (1024, 576))]
+    rows = {r["metric"]: r for r in quality_checks({"checks": gate,
+                                                    "probe": probe.model_dump()})}
+    assert (rows["size"]["value"], rows["size"]["unit"]) == ("1024x576", "")
+    assert rows["codec"]["value"] == "h264/yuv420p"
+    assert rows["moov_front"]["value"] == "moov first"
+    assert rows["bitrate"]["threshold"] == "2-5 Mbps" and rows["bitrate"]["outcome"] == "pass"
+    assert rows["duration"]["threshold"] == "4-10 s"
+    assert rows["fps"]["threshold"] == "= 24 fps"
+    assert rows["size"]["threshold"] == "= 1024x576"
+    assert rows["audio_streams"]["threshold"] == "no audio stream"

@@ -81,24 +81,42 @@ def describe(url: str | None) -> str:
     return f"{parsed.scheme}://{host}{f':{parsed.port}' if parsed.port else ''}{parsed.path}"
 
 
-@contextlib.asynccontextmanager
-async def open_checkpointer(url: str | None, state_dir: Path) -> AsyncIterator[Any]:
-    """The checkpointer named by ``url``: empty or ``sqlite`` for the SQLite file under
-    ``state_dir``, ``postgresql://...`` for PostgreSQL (tables created if missing)."""
+def check_checkpoints(url: str | None) -> bool:
+    """True for a ``postgresql://`` URL, False for SQLite (empty or ``sqlite``); a
+    ``ValueError`` starting ``checkpoints:`` for any other URL or a missing extra."""
     if not url or url == "sqlite":
-        async with sqlite_checkpointer(state_dir) as saver:
-            yield saver
-        return
+        return False
     scheme = urlsplit(url).scheme
     if scheme not in ("postgres", "postgresql"):
         raise ValueError(f"checkpoints: {scheme or url!r} is not supported "
                          "(use 'sqlite' or a postgresql:// URL)")
     try:
-        from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+        import langgraph.checkpoint.postgres.aio  # noqa: F401
     except ImportError as exc:
         raise ValueError("checkpoints: PostgreSQL needs the 'postgres' extra "
                          "(pip install 'video-agent[postgres]')") from exc
+    return True
+
+
+async def probe_checkpoints(url: str | None, state_dir: Path) -> None:
+    """Open the store once (creating its tables), so a server refuses a bad or unreachable
+    store at start; ``ValueError`` as :func:`open_checkpointer` raises it."""
+    if check_checkpoints(url):
+        async with open_checkpointer(url, state_dir):
+            pass
+
+
+@contextlib.asynccontextmanager
+async def open_checkpointer(url: str | None, state_dir: Path) -> AsyncIterator[Any]:
+    """The checkpointer named by ``url``: empty or ``sqlite`` for the SQLite file under
+    ``state_dir``, ``postgresql://...`` for PostgreSQL (tables created if missing)."""
+    if not check_checkpoints(url):
+        async with sqlite_checkpointer(state_dir) as saver:
+            yield saver
+        return
+    assert url is not None
     import psycopg
+    from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 
     async with contextlib.AsyncExitStack() as stack:
         try:

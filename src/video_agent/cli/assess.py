@@ -17,7 +17,7 @@ from video_agent.cli.render import parse_size
 from video_agent.values import CLIP_SECONDS
 
 if TYPE_CHECKING:
-    from video_agent.models import VideoParams
+    from video_agent.models import QualityCheck, VideoParams
 
 
 def _params(clip: Path, image: Path | None, duration: float | None) -> VideoParams:
@@ -70,7 +70,9 @@ def assess(
         for key, value in (report.original_probe or report.probe).model_dump().items():
             table.add_row(key, str(value))
         console.print(table)
-        if report.metrics:
+        if report.checks:
+            console.print(_checks_table(report.checks))
+        elif report.metrics:
             table = Table(title="metrics", show_header=False)
             for key, value in report.metrics.items():
                 table.add_row(key, f"{value:g}")
@@ -82,3 +84,18 @@ def assess(
         if report.verdict == "repaired":
             console.print(f"repaired clip: {report.path}")
     raise typer.Exit(0 if report.passed else 1)
+
+
+_MARKS = {"passed": "[green]ok[/]", "repaired": "[yellow]repaired[/]",
+          "flagged": "[yellow]flagged[/]", "failed": "[red]FAIL[/]"}
+
+
+def _checks_table(checks: list[QualityCheck]) -> Table:
+    """Each check as a row: outcome, property and metric, measured value, passing condition."""
+    table = Table(title="checks")
+    for column in ("", "property: metric", "value", "passes at"):
+        table.add_column(column)
+    for c in checks:
+        value = "" if c.value is None else f"{c.value:g} {c.unit}".strip()
+        table.add_row(_MARKS[c.status], f"{c.property}: {c.name}", value, c.expected)
+    return table

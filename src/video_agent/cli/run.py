@@ -6,6 +6,7 @@ import asyncio
 import logging
 import math
 import sys
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -105,6 +106,10 @@ def run(
         console.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(2) from exc
 
+    # On Ctrl-C, LangGraph drops the retry wrappers of the nodes it cancels unawaited; Python's
+    # warning about them says nothing to a user and would interleave with the progress bars.
+    warnings.filterwarnings("ignore", message="coroutine 'arun_with_retry' was never awaited",
+                            category=RuntimeWarning)
     with SceneBars(console) as bars:
         try:
             result = asyncio.run(run_story(story, ctx, max_concurrency=max_concurrency,
@@ -185,11 +190,16 @@ class SceneBars:
 
     def __init__(self, console: Console) -> None:
         from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
+        from rich.table import Column
 
         self.console = console
-        self.progress = Progress(TextColumn("{task.description}"), BarColumn(bar_width=20),
-                                 TaskProgressColumn(), _clock_column(),
-                                 TextColumn("{task.fields[stage]}"), console=console)
+        # Only the stage text may shrink (cut with an ellipsis): the clock never wraps.
+        self.progress = Progress(
+            TextColumn("{task.description}", table_column=Column(no_wrap=True)),
+            BarColumn(bar_width=20), TaskProgressColumn(), _clock_column(),
+            TextColumn("{task.fields[stage]}",
+                       table_column=Column(no_wrap=True, overflow="ellipsis")),
+            console=console)
         self.tasks: dict[str, Any] = {}
         self.bars: dict[str, Any] = {}
         self.kept: set[str] = set()
@@ -259,6 +269,7 @@ def _clock(seconds: float | None) -> str:
 
 def _clock_column() -> Any:
     from rich.progress import ProgressColumn
+    from rich.table import Column
     from rich.text import Text
 
     class ClockColumn(ProgressColumn):
@@ -272,7 +283,7 @@ def _clock_column() -> Any:
             text = _clock(bar.elapsed()) + ("" if bar.finished else f" eta {_clock(eta)}")
             return Text(text, style="progress.elapsed")
 
-    return ClockColumn()
+    return ClockColumn(table_column=Column(no_wrap=True, min_width=len("0:00 eta 0:00")))
 
 
 @app.command()

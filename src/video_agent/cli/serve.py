@@ -32,11 +32,18 @@ def serve(
     storage: Annotated[str | None, typer.Option(
         envvar="VIDEO_AGENT_STORAGE",
         help="Clip storage: the output folder (default) or s3://bucket/prefix.")] = None,
+    checkpoints: Annotated[str | None, typer.Option(
+        envvar="VIDEO_AGENT_CHECKPOINTS",
+        help="Checkpoint store: sqlite (under OUT/.state) or a postgresql:// URL, which several "
+             "servers and runs can share.")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log details.")] = False,
 ) -> None:
     """Serve the API, live runs and the preview page (open http://HOST:PORT/)."""
+    import asyncio
+
     import uvicorn
 
+    from video_agent.adapters.checkpoints import probe_checkpoints
     from video_agent.context import VideoAgentContext
     from video_agent.preflight import PreflightError, preflight
     from video_agent.serve import create_app
@@ -58,7 +65,8 @@ def serve(
         web = create_app(out, max_body_bytes=max_body_kb * 1024,
                          max_concurrency=max_concurrency, primary=primary, fallback=fallback,
                          images_root=images_root or None, storage=storage,
-                         allow_private_urls=allow_private_urls)
+                         checkpoints=checkpoints, allow_private_urls=allow_private_urls)
+        asyncio.run(probe_checkpoints(checkpoints, out / ".state"))
     except ValueError as exc:
         typer.echo(f"error: --{exc}", err=True)
         raise typer.Exit(2) from exc

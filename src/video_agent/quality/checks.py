@@ -25,11 +25,18 @@ from video_agent.quality.windows import WindowTrack, following_flicker, window_m
 
 
 def check(name: str, prop: QualityProperty, value: float, threshold: float | None, *,
-          failed: bool, reason: str = "", unit: str = "") -> QualityCheck:
-    """One check; a failed check carries its reason prefixed with the property."""
+          failed: bool, reason: str = "", unit: str = "", at_least: bool = False,
+          expected: str | None = None) -> QualityCheck:
+    """One check; a failed check carries its reason prefixed with the property.
+
+    ``expected`` states the passing condition; by default the value must stay at or under the
+    threshold (``at_least``: reach it)."""
+    if expected is None:
+        expected = "" if threshold is None else (
+            f"{'>=' if at_least else '<='} {threshold:g}{f' {unit}' if unit else ''}")
     return QualityCheck(
         name=name, property=prop, value=round(float(value), 4), unit=unit,
-        threshold=threshold, status="failed" if failed else "passed",
+        threshold=threshold, expected=expected, status="failed" if failed else "passed",
         action="rejected" if failed else "", reason=f"{prop}: {reason}" if failed else "",
     )
 
@@ -166,6 +173,7 @@ def measure_checks(frames: AnalysisFrames, source_gray: np.ndarray | None,
     out["frozen_max_s"] = round(frozen_frames / fps, 3)
     checks.append(check(
         "frozen_max_s", "frozen", frozen_frames / fps, s.max_frozen_s, unit="s",
+        expected=None if moving else "any (a static shot holds still)",
         failed=moving and frozen_frames / fps > s.max_frozen_s,
         reason=f"frozen for {frozen_frames} frames ({frozen_frames / fps:.1f} s) at "
                f"{times[start]:.1f}-{times[min(start + run, n - 1)]:.1f} s"))
@@ -220,11 +228,11 @@ def measure_checks(frames: AnalysisFrames, source_gray: np.ndarray | None,
         out["psnr_first"] = round(fid.psnr, 3)
         out["fidelity_zoom"] = round(fid.zoom, 4)
         checks.append(check(
-            "ssim_first", "fidelity", fid.ssim, s.min_ssim_first,
+            "ssim_first", "fidelity", fid.ssim, s.min_ssim_first, at_least=True,
             failed=fid.ssim < s.min_ssim_first,
             reason=f"first frame SSIM {fid.ssim:.2f} < {s.min_ssim_first} vs source image"))
         checks.append(check(
-            "psnr_first", "fidelity", fid.psnr, s.min_psnr_first, unit="dB",
+            "psnr_first", "fidelity", fid.psnr, s.min_psnr_first, unit="dB", at_least=True,
             failed=fid.psnr < s.min_psnr_first,
             reason=f"first frame PSNR {fid.psnr:.1f} dB < {s.min_psnr_first} dB vs source image"))
         if source_rgb is not None:
@@ -270,6 +278,8 @@ def _colour_checks(frames: AnalysisFrames, fid: m.Fidelity, source_rgb: np.ndarr
     spread_off = abs(colour.tone_spread - 1)
     return [
         check("colour_tone_spread", "colour", colour.tone_spread, s.max_tone_spread_change,
+              unit="x", expected=f"{1 - s.max_tone_spread_change:g}-"
+              f"{1 + s.max_tone_spread_change:g}x the still's tonal range",
               failed=spread_off > s.max_tone_spread_change,
               reason=f"tonal range {colour.tone_spread:.2f}x the still's (off by more than "
                      f"{s.max_tone_spread_change:.0%}: "
@@ -283,7 +293,7 @@ def _colour_checks(frames: AnalysisFrames, fid: m.Fidelity, source_rgb: np.ndarr
               failed=colour.cast > s.max_colour_cast,
               reason=f"colour cast of {colour.cast:.1f} a*b* > {s.max_colour_cast} vs the still"),
         check("colour_channel_order", "colour", colour.channel_order, s.min_channel_order,
-              failed=colour.channel_order < s.min_channel_order,
+              at_least=True, failed=colour.channel_order < s.min_channel_order,
               reason=f"RGB channels do not follow the still's (order score "
                      f"{colour.channel_order:.2f} < {s.min_channel_order}: swapped channels)"),
     ]
@@ -296,26 +306,33 @@ def spec_checks(info: ProbeInfo, settings: QualitySettings, target: tuple[int, i
     duration_ok = s.min_duration - 0.5 / s.fps <= info.duration <= s.max_duration + 0.5 / s.fps
     return [
         check("size", "resolution/aspect", info.width * info.height, target[0] * target[1],
-              unit="pixels", failed=(info.width, info.height) != target,
+              unit="pixels", expected=f"= {target[0]}x{target[1]}",
+              failed=(info.width, info.height) != target,
               reason=f"size {info.width}x{info.height} != {target[0]}x{target[1]}"),
-        check("fps", "frame rate", info.fps, s.fps, unit="fps", failed=abs(info.fps - s.fps) > 0.01,
+        check("fps", "frame rate", info.fps, s.fps, unit="fps", expected=f"= {s.fps:g} fps",
+              failed=abs(info.fps - s.fps) > 0.01,
               reason=f"fps {info.fps:g} != {s.fps}"),
         check("codec", "codec", 0.0 if info.codec == "h264" and info.pix_fmt == "yuv420p" else 1.0,
-              0.0, failed=info.codec != "h264" or info.pix_fmt != "yuv420p",
+              0.0, expected="H.264, yuv420p",
+              failed=info.codec != "h264" or info.pix_fmt != "yuv420p",
               reason=f"codec {info.codec}/{info.pix_fmt} != h264/yuv420p"),
         check("bitrate", "bitrate", info.bitrate / 1e6, s.max_bitrate / 1e6
               if info.bitrate > s.max_bitrate else s.min_bitrate / 1e6, unit="Mbps",
+              expected=f"{s.min_bitrate / 1e6:g}-{s.max_bitrate / 1e6:g} Mbps",
               failed=not s.min_bitrate <= info.bitrate <= s.max_bitrate,
               reason=f"bitrate {info.bitrate / 1e6:.2f} Mbps outside "
                      f"{s.min_bitrate / 1e6:g}-{s.max_bitrate / 1e6:g} Mbps"),
         check("duration", "duration", info.duration, s.max_duration
               if info.duration > s.max_duration else s.min_duration, unit="s",
+              expected=f"{s.min_duration:g}-{s.max_duration:g} s",
               failed=not duration_ok,
               reason=f"duration {info.duration:.2f} s outside "
                      f"{s.min_duration:g}-{s.max_duration:g} s"),
         check("audio_streams", "audio", info.audio_streams, 0, unit="streams",
+              expected="no audio stream",
               failed=bool(info.audio_streams),
               reason=f"{info.audio_streams} audio stream(s)"),
         check("moov_front", "container", 0.0 if info.moov_front is False else 1.0, 1.0,
+              expected="moov before the media (faststart)",
               failed=info.moov_front is False, reason="moov atom after the media data"),
     ]

@@ -172,7 +172,8 @@ def composition_checks(track: WindowTrack, times: np.ndarray, faces: list[Face],
     out["face_coverage_at_s"] = round(float(times[frame.index]), 3)
     if score >= least:
         return [QualityCheck(name="main_face_coverage", property="composition",
-                             value=round(score, 4), threshold=least)]
+                             value=round(score, 4), threshold=least,
+                             expected=f">= {least:g} of the face in frame")]
     status = "failed" if hard or s.fail_on_composition else "flagged"
     where = {0: "first frame", n - 1: "last frame"}.get(frame.index, "frame")
     at = f"on the {where} at {times[frame.index]:.1f} s"
@@ -189,6 +190,6 @@ def composition_checks(track: WindowTrack, times: np.ndarray, faces: list[Face],
                     else " (flagged, not failed)")
     return [QualityCheck(
         name="main_face_coverage", property="composition", value=round(score, 4),
-        threshold=least, status=status,
+        threshold=least, expected=f">= {least:g} of the face in frame", status=status,
         action="rejected" if status == "failed" else "recorded",
         reason=f"composition: {finding}")]

@@ -20,6 +20,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from video_agent.adapters.checkpoints import check_checkpoints
 from video_agent.adapters.storage import open_storage
 from video_agent.runner import run_story
 from video_agent.serve import routes
@@ -42,6 +43,8 @@ class ServeSettings:
     runs: RunManager
     storage: str | None = None
     """Clip storage: None for the output folder, or s3://bucket/prefix."""
+    checkpoints: str | None = None
+    """Checkpoint store: None for SQLite under ``out/.state``, or a postgresql:// URL."""
 
 
 async def index(request: Request) -> Response:
@@ -67,7 +70,7 @@ def create_app(out_dir: Path, *, max_body_bytes: int = DEFAULT_MAX_BODY, max_con
                primary: str = "local", fallback: str = "local:draft",
                resolution: str = "1024x576", images_root: Path | Sequence[Path] | None = None,
                allow_private_urls: bool = False, runner: Runner = run_story,
-               storage: str | None = None) -> Starlette:
+               storage: str | None = None, checkpoints: str | None = None) -> Starlette:
     """The app serving stories under ``out_dir``; runs use ``primary``/``fallback`` providers.
 
     ``images_root``: the folder (or folders) posted stories may name stills in (relative paths
@@ -76,16 +79,20 @@ def create_app(out_dir: Path, *, max_body_bytes: int = DEFAULT_MAX_BODY, max_con
     cannot turn it on.
     ``storage``: where clips are (see ``open_storage``); an S3 clip is served by a redirect to its
     presigned URL.
+    ``checkpoints``: where runs checkpoint (see ``open_checkpointer``); a ``postgresql://`` URL
+    also holds the fal request ledger and caches, so several servers can share stories.
     """
     open_storage(storage, Path(out_dir))  # a bad setting fails here, not on the first request
+    check_checkpoints(checkpoints)
     roots = [images_root] if isinstance(images_root, (str, Path)) else list(images_root or ())
     settings = ServeSettings(
         out=Path(out_dir).expanduser().resolve(),
         images_roots=[Path(root).expanduser().resolve() for root in roots],
         allow_private_urls=allow_private_urls,
         max_body_bytes=max_body_bytes, primary=primary, fallback=fallback,
-        resolution=resolution, runs=RunManager(max_concurrency=max_concurrency, runner=runner),
-        storage=storage or None)
+        resolution=resolution, runs=RunManager(max_concurrency=max_concurrency, runner=runner,
+                                               checkpoints=checkpoints or None),
+        storage=storage or None, checkpoints=checkpoints or None)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -126,6 +133,7 @@ def create_app(out_dir: Path, *, max_body_bytes: int = DEFAULT_MAX_BODY, max_con
 
 app = create_app(Path(os.environ.get("VIDEO_AGENT_OUT", "generated_video")),
                  storage=os.environ.get("VIDEO_AGENT_STORAGE") or None,
+                 checkpoints=os.environ.get("VIDEO_AGENT_CHECKPOINTS") or None,
                  images_root=[Path(root) for root in
                               os.environ.get("VIDEO_AGENT_IMAGES_ROOTS", "").split(os.pathsep)
                               if root])

@@ -28,11 +28,13 @@ _METRIC_CHECKS: tuple[tuple[str, str, str, str, str], ...] = (
 def quality_checks(quality: dict[str, Any],
                    settings: QualitySettings | None = None) -> list[dict[str, Any]]:
     """Each check as ``{property, metric, value, unit, threshold, outcome}`` (outcome ``pass``,
-    ``repair`` or ``fail``). A report that carries its own ``checks`` list is passed through;
-    otherwise the checks are derived from its metrics and probe against ``settings``."""
+    ``repair`` or ``fail``; ``threshold`` is the passing condition in words, with its unit).
+    A report that carries its own ``checks`` list is passed through; otherwise the checks are
+    derived from its metrics and probe against ``settings``."""
     own = quality.get("checks")
     if isinstance(own, list) and own:
-        return [_from_gate(c) if "status" in c else c for c in own if isinstance(c, dict)]
+        probe = quality.get("probe") or {}
+        return [_from_gate(c, probe) if "status" in c else c for c in own if isinstance(c, dict)]
     s = settings or QualitySettings()
     metrics = quality.get("metrics") or {}
     checks: list[dict[str, Any]] = []
@@ -41,8 +43,9 @@ def quality_checks(quality: dict[str, Any],
             continue
         value, limit = float(metrics[metric]), float(getattr(s, field))
         ok = value <= limit if bound == "max" else value >= limit
+        condition = f"{'<=' if bound == 'max' else '>='} {limit:g} {unit}".strip()
         checks.append({"property": prop, "metric": metric, "value": round(value, 3),
-                       "unit": unit, "threshold": f"{'<=' if bound == 'max' else '>='} {limit:g}",
+                       "unit": unit, "threshold": condition,
                        "outcome": "pass" if ok else "fail"})
     probe, before = quality.get("probe") or {}, quality.get("original_probe")
     if probe:
@@ -55,14 +58,29 @@ _AT_LEAST = ("ssim_first", "psnr_first", "face_coverage", "channel_order")
 _OUTCOME = {"passed": "pass", "repaired": "repair", "failed": "fail", "flagged": "flag"}
 
 
-def _from_gate(check: dict[str, Any]) -> dict[str, Any]:
+def _shown(name: str, value: Any, probe: dict[str, Any]) -> tuple[Any, str | None]:
+    """A spec check's value as a viewer reads it (``1024x576``, not 589824 pixels), and its
+    unit; ``None`` keeps the check's own unit."""
+    if name == "size" and probe.get("width"):
+        return f"{probe['width']}x{probe['height']}", ""
+    if name == "codec" and probe.get("codec"):
+        return "/".join(str(p) for p in (probe["codec"], probe.get("pix_fmt")) if p), ""
+    if name == "moov_front" and isinstance(value, int | float):
+        return ("moov first" if value else "moov last"), ""
+    return value, None
+
+
+def _from_gate(check: dict[str, Any], probe: dict[str, Any]) -> dict[str, Any]:
     """A gate check (``QualityCheck``: name, property, value, unit, threshold, status) as a row."""
     name, limit = str(check.get("name", "")), check.get("threshold")
-    threshold = ""
-    if isinstance(limit, int | float):
-        threshold = f"{'>=' if name in _AT_LEAST else '<='} {limit:g}"
+    value, unit = _shown(name, check.get("value"), probe)
+    threshold = str(check.get("expected") or "")
+    if not threshold and isinstance(limit, int | float):  # a report made before 'expected'
+        unit = check.get("unit", "")
+        threshold = f"{'>=' if name in _AT_LEAST else '<='} {limit:g} {unit}".strip()
     return {"property": f"{check.get('property', '')}: {name.replace('_', ' ')}",
-            "metric": name, "value": check.get("value"), "unit": check.get("unit", ""),
+            "metric": name, "value": value,
+            "unit": check.get("unit", "") if unit is None else unit,
             "threshold": threshold, "outcome": _OUTCOME.get(str(check.get("status")), "pass"),
             "reason": check.get("reason", ""), "action": check.get("action", "")}
 
@@ -95,7 +113,7 @@ def _spec_checks(probe: dict[str, Any], before: dict[str, Any],
         if outcome == "pass" and before and not ok(before):
             outcome = "repair"
         checks.append({"property": prop, "metric": metric, "value": value(probe), "unit": unit,
-                       "threshold": threshold, "outcome": outcome})
+                       "threshold": f"{threshold} {unit}".strip(), "outcome": outcome})
     return checks
 
 

@@ -19,6 +19,7 @@ from video_agent.inputs import InputError, read_json
 from video_agent.preflight import PreflightError, fallback_note, preflight
 from video_agent.serve.panel import camera_path, quality_checks
 from video_agent.serve.runs import RunBusy, RunManager
+from video_agent.serve.stills import source_fields, source_still
 from video_agent.serve.stories import checkpointed_story, story_from_body
 from video_agent.status import story_status
 from video_agent.story import Story, StoryFileError
@@ -72,7 +73,8 @@ def _scene(request: Request) -> str:
 async def _status(request: Request, story_id: str) -> dict[str, Any]:
     """Stored and checkpointed status, overlaid with the live state of a running story."""
     out: Path = _settings(request).out
-    info = await story_status(out, story_id, storage=_settings(request).storage)
+    settings = _settings(request)
+    info = await story_status(out, story_id, settings.checkpoints, storage=settings.storage)
     run = _manager(request).last(story_id)
     if run is not None:
         info["running"] = not run.finished
@@ -92,10 +94,19 @@ async def _status(request: Request, story_id: str) -> dict[str, Any]:
     info["scenes"] = dict(sorted(info["scenes"].items(), key=lambda kv: (len(kv[0]), kv[0])))
     if not info["scenes"]:
         raise ApiError(404, f"no story {story_id!r}")
+    sources = {key: scene.pop("source", None) for key, scene in info["scenes"].items()}
+    if run is not None:
+        sources.update({k: v for k, v in run.sources.items() if k in info["scenes"]})
+    stills = await asyncio.to_thread(_source_stills, request, sources)
     for key, scene in info["scenes"].items():
         scene.pop("path", None)  # server paths stay on the server
+        base = f"/api/stories/{story_id}/scenes/{key}"
         if scene.get("status") == "done":
-            scene["video"] = f"/api/stories/{story_id}/scenes/{key}/video"
+            scene["video"] = f"{base}/video"
+        scene["still"] = f"{base}/still" if key in stills else None
+        if not scene.get("scene_content") and sources.get(key):
+            scene["scene_content"] = sources[key].get("scene_content")
+            scene["layer1_analysis"] = sources[key].get("layer1_analysis")
         if run is not None and key in run.live:
             scene["overall"] = run.live[key].get("overall")
     counts: dict[str, int] = {}
@@ -106,6 +117,24 @@ async def _status(request: Request, story_id: str) -> dict[str, Any]:
         "seconds": round(sum(float(s.get("duration") or 0)
                              for s in info["scenes"].values()), 2)}
     return info
+
+
+def _source_stills(request: Request, sources: dict[str, Any]) -> set[str]:
+    """The scenes whose named still the server may show (see ``source_still``)."""
+    settings = _settings(request)
+    return {key for key, source in sources.items()
+            if source_still(source, settings.images_roots, settings.out) is not None}
+
+
+async def _scene_source(request: Request, story_id: str, key: str) -> dict[str, Any] | None:
+    """The scene as its story names it: from the server's run of it, else from the checkpoint."""
+    run = _manager(request).last(story_id)
+    if run is not None and key in run.sources:
+        return run.sources[key]
+    settings = _settings(request)
+    story = await checkpointed_story(settings.out, story_id, settings.checkpoints)
+    scene = story.scenes.get(key) if story is not None else None
+    return source_fields(scene) if scene is not None else None
 
 
 async def list_stories(request: Request) -> Response:
@@ -141,6 +170,7 @@ async def get_scene(request: Request) -> Response:
     if body["metadata"]:
         body["metadata"] = {k: v for k, v in body["metadata"].items() if k != "version_path"}
     body.update(await asyncio.to_thread(_panel, request, story_id, key, body["metadata"]))
+    body["still"] = body["still"] or info["scenes"][key].get("still")
     body["versions"] = await _versions(request, story_id, key, body["metadata"])
     if not body.get("scene_content"):
         body["scene_content"] = (body["metadata"] or {}).get("scene_content")
@@ -196,12 +226,19 @@ def _still_path(request: Request, metadata: dict[str, Any]) -> Path | None:
 
 
 async def get_still(request: Request) -> Response:
+    """The still of the scene's current version, or before one is stored, the image file the
+    story's scene names when it lies inside the images roots or the output folder."""
     story_id, key = _story_id(request), _scene(request)
     video = await _storage(request).current(story_id, key)
     path = await asyncio.to_thread(_still_path, request, video.metadata) if video else None
-    if path is None:
-        raise ApiError(404, f"story {story_id!r} scene {key} has no stored still")
-    return FileResponse(path, headers={"cache-control": "no-cache"})
+    if path is not None:
+        return FileResponse(path, headers={"cache-control": "no-cache"})
+    settings = _settings(request)
+    found = await asyncio.to_thread(source_still, await _scene_source(request, story_id, key),
+                                    settings.images_roots, settings.out)
+    if found is None:
+        raise ApiError(404, f"story {story_id!r} scene {key} has no still to show")
+    return FileResponse(found[0], media_type=found[1], headers={"cache-control": "no-cache"})
 
 
 def _version(request: Request) -> int:
@@ -402,7 +439,8 @@ async def rerun_scene(request: Request) -> Response:
     story_id, key = _story_id(request), _scene(request)
     if _manager(request).running(story_id):
         raise ApiError(409, f"story {story_id!r} is already running")
-    story = await checkpointed_story(_settings(request).out, story_id)
+    settings = _settings(request)
+    story = await checkpointed_story(settings.out, story_id, settings.checkpoints)
     if story is None:
         raise ApiError(404, f"no story {story_id!r} run by this server's checkpoints")
     if key not in story.scenes:

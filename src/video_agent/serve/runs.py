@@ -30,6 +30,7 @@ from video_agent.progress import (
     parse_event,
 )
 from video_agent.runner import StoryRun, run_story
+from video_agent.serve.stills import source_fields
 from video_agent.story import Story
 
 log = logging.getLogger("video_agent.serve")
@@ -63,6 +64,8 @@ class LiveRun:
     scenes: list[str]
     started_at: float = field(default_factory=time.time)
     live: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Each scene of the story as posted (text, still), known before any checkpoint."""
     bars: dict[str, SceneBar] = field(default_factory=dict)
     task: asyncio.Task[Any] | None = None
     finished: bool = False
@@ -77,8 +80,10 @@ class LiveRun:
 class RunManager:
     """Starts story runs in the background and fans their events out to subscribers."""
 
-    def __init__(self, *, max_concurrency: int = 2, runner: Runner = run_story) -> None:
+    def __init__(self, *, max_concurrency: int = 2, runner: Runner = run_story,
+                 checkpoints: str | None = None) -> None:
         self.max_concurrency = max_concurrency
+        self.checkpoints = checkpoints
         self._runner = runner
         self._runs: dict[str, LiveRun] = {}
         self._subscribers: dict[str, set[asyncio.Queue[dict[str, Any]]]] = {}
@@ -98,7 +103,8 @@ class RunManager:
         if self.running(story.story_id):
             raise RunBusy(f"story {story.story_id!r} is already running")
         scenes = [str(s) for s in ctx.only_scenes] or list(story.scenes)
-        run = LiveRun(story_id=story.story_id, scenes=scenes)
+        run = LiveRun(story_id=story.story_id, scenes=scenes,
+                      sources={key: source_fields(scene) for key, scene in story.scenes.items()})
         for key in scenes:
             run.live[key] = {"state": "queued", "stage": None, "progress": 0.0, "message": ""}
         self._runs[story.story_id] = run
@@ -117,9 +123,10 @@ class RunManager:
             self._publish(run.story_id, event_json(model))
 
         result: StoryRun | None = None
+        store = {"checkpoints": self.checkpoints} if self.checkpoints else {}
         try:
             result = await self._runner(story, ctx, max_concurrency=self.max_concurrency,
-                                        on_event=on_event)
+                                        on_event=on_event, **store)
         except asyncio.CancelledError:
             run.error = "cancelled"
             raise

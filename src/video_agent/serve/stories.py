@@ -10,7 +10,11 @@ from urllib.parse import unquote, urlparse
 
 from yarl import URL
 
-from video_agent.adapters.checkpoints import checkpoint_path, sqlite_checkpointer
+from video_agent.adapters.checkpoints import (
+    check_checkpoints,
+    checkpoint_path,
+    open_checkpointer,
+)
 from video_agent.adapters.netguard import check_literal
 from video_agent.adapters.storage.local import check_story_id
 from video_agent.graph import build_story_graph
@@ -19,13 +23,16 @@ from video_agent.runner import thread_config
 from video_agent.story import Story, StoryFileError, parse_story
 
 
-async def checkpointed_story(out: Path, story_id: str) -> Story | None:
-    """The story as its last run saw it (scenes and narration), from the checkpoint."""
+async def checkpointed_story(out: Path, story_id: str,
+                             checkpoints: str | None = None) -> Story | None:
+    """The story as its last run saw it (scenes and narration), from the checkpoint store
+    (``checkpoints``: SQLite under ``out/.state`` when empty, or a postgresql:// URL)."""
     check_story_id(story_id)
     state_dir = Path(out) / ".state"
-    if not await asyncio.to_thread(checkpoint_path(state_dir).is_file):
+    if not check_checkpoints(checkpoints) and not await asyncio.to_thread(
+            checkpoint_path(state_dir).is_file):
         return None
-    async with sqlite_checkpointer(state_dir) as saver:
+    async with open_checkpointer(checkpoints, state_dir) as saver:
         snapshot = await build_story_graph(checkpointer=saver).aget_state(thread_config(story_id))
     values = snapshot.values or {}
     if not values.get("scenes"):

@@ -67,7 +67,8 @@ async def assess_quality(state: SceneState, runtime: Runtime[VideoAgentContext])
     if quality.passed:
         return update
     failed = Attempt(slot=slot, provider=candidate.provider, model=candidate.model,
-                     request_id=candidate.request_id, outcome="quality_fail",
+                     request_id=candidate.request_id, render_id=candidate.render_id,
+                     outcome="quality_fail",
                      error="; ".join(quality.reasons), error_kind="quality")
     update["attempts"] = [failed]
     if slot == "fallback":

@@ -6,8 +6,12 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import json
 import logging
+import os
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, cast
 
@@ -15,7 +19,7 @@ from langgraph.runtime import Runtime
 
 from video_agent import telemetry
 from video_agent.adapters.storage import SceneStorage
-from video_agent.context import VideoAgentContext
+from video_agent.context import ALLOW_PRIVATE_URLS_ENV, VideoAgentContext
 from video_agent.inputs import MAX_SCENE_NUMBER
 from video_agent.models import SceneContext, SceneError
 from video_agent.progress import Progress
@@ -32,11 +36,36 @@ class Node(Protocol):
 
 
 def context_of(runtime: Runtime[VideoAgentContext] | None) -> VideoAgentContext:
-    """The run's context; defaults when the graph is invoked without one (e.g. in Studio)."""
+    """The run's context; defaults when the graph is invoked without one (e.g. in Studio).
+
+    A context given as a plain dict, or none at all, is built once per distinct setting and
+    kept, so the nodes of such a run share one set of services (storage, stores, one provider
+    per spec with its limits) instead of each node building its own."""
     ctx = getattr(runtime, "context", None)
-    if isinstance(ctx, dict):
-        return VideoAgentContext(**ctx)
-    return ctx if isinstance(ctx, VideoAgentContext) else VideoAgentContext()
+    if isinstance(ctx, VideoAgentContext):
+        return ctx
+    return _settled_context(ctx if isinstance(ctx, dict) else {})
+
+
+_SETTLED: OrderedDict[str, VideoAgentContext] = OrderedDict()
+_SETTLED_LOCK = threading.Lock()
+_SETTLED_MAX = 16
+
+
+def _settled_context(settings: dict[str, Any]) -> VideoAgentContext:
+    # (a default read from the environment is part of what the context was built from)
+    key = json.dumps([settings, os.environ.get(ALLOW_PRIVATE_URLS_ENV)], sort_keys=True,
+                     default=lambda v: f"{type(v).__name__}@{id(v)}")
+    with _SETTLED_LOCK:
+        if key in _SETTLED:
+            _SETTLED.move_to_end(key)
+            return _SETTLED[key]
+    ctx = VideoAgentContext(**settings)  # a bad field raises here, before anything is kept
+    with _SETTLED_LOCK:
+        ctx = _SETTLED.setdefault(key, ctx)
+        while len(_SETTLED) > _SETTLED_MAX:
+            _SETTLED.popitem(last=False)
+    return ctx
 
 
 def storage_of(ctx: VideoAgentContext) -> SceneStorage:

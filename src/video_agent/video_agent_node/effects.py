@@ -19,7 +19,12 @@ async def write_effects(state: SceneState, update: dict[str, Any], scene: str,
     """Journal and observe the attempts ``update`` adds, observe a clip the gate has just judged,
     and count a scene that ended (stored, or failed), discarding its temp folder."""
     take: Take | None = update["take"] if "take" in update else state.get("take")
+    seen = {attempt_identity(a) for a in state.get("attempts") or []}
     for attempt in update.get("attempts") or []:
+        identity = attempt_identity(attempt)
+        if identity is not None and identity in seen:
+            continue  # the same clip made again (its temp copy was lost): journalled once
+        seen.add(identity)
         await _journal(state, attempt, take, scene, storage)
     before = state.get("take")
     if take is not None and take.quality is not None and (
@@ -41,13 +46,41 @@ async def write_effects(state: SceneState, update: dict[str, Any], scene: str,
         await storage.discard(work_dir)
 
 
+AttemptIdentity = tuple[str | None, ...]
+
+
+def attempt_identity(attempt: Attempt) -> AttemptIdentity | None:
+    """What makes an attempt the same one when it is made again: its render (story, scene, slot,
+    generation, request) and outcome, or a provider request id, slot and outcome; None when
+    nothing identifies it (an error before any request), so it is always its own attempt."""
+    if attempt.render_id:
+        return ("render", attempt.render_id, attempt.outcome)
+    if attempt.request_id:
+        return ("request", attempt.request_id, attempt.slot, attempt.outcome)
+    return None
+
+
+def unique_attempts(attempts: list[Attempt]) -> list[Attempt]:
+    """``attempts`` in order, each identity once (its first record)."""
+    seen: set[AttemptIdentity] = set()
+    out = []
+    for attempt in attempts:
+        identity = attempt_identity(attempt)
+        if identity is not None:
+            if identity in seen:
+                continue
+            seen.add(identity)
+        out.append(attempt)
+    return out
+
+
 async def _journal(state: SceneState, attempt: Attempt, take: Take | None, scene: str,
                    storage: SceneStorage) -> None:
     if attempt.error_kind == "config":
         return  # no provider was reached: the scene's error says why
     entry: dict[str, Any] = {"scene": scene, **attempt.model_dump()}
     if attempt.outcome == "ok" and take is not None and take.result is not None:
-        entry["render_id"] = take.result.render_id
+        entry["render_id"] = entry.get("render_id") or take.result.render_id
     await storage.record_attempt(state.get("story_id", ""), entry)
     labels = (attempt.provider, attempt.model, attempt.slot)
     telemetry.provider_outcomes.labels(*labels, attempt.outcome).inc()

@@ -63,7 +63,8 @@ async def attempt(state: SceneState, runtime: Runtime[VideoAgentContext], slot: 
     request = GenerationRequest(
         story_id=story_id, scene=scene.key, slot=slot, params=fitted, image=state["image"],
         prompt=build_prompt(fitted, state["analysis"], provider.capabilities, scene),
-        work_dir=work_dir, generation=await _generation(storage, story_id, scene.key, slot))
+        work_dir=work_dir,
+        generation=await _generation(storage, story_id, scene.key, slot, state))
     report(0.0, f"{provider.name}:{provider.model}")
     try:
         result = await asyncio.wait_for(provider.generate(request, report),
@@ -81,7 +82,8 @@ async def attempt(state: SceneState, runtime: Runtime[VideoAgentContext], slot: 
     faultpoints.hit("generate_clip_ready")
     result = identified(result, request)
     done = Attempt(slot=slot, provider=result.provider, model=result.model,
-                   request_id=result.request_id, outcome="ok", cost=result.cost,
+                   request_id=result.request_id, render_id=result.render_id, outcome="ok",
+                   cost=result.cost,
                    elapsed_s=_since(started), conflicts=conflicts)
     report(1.0, "clip ready")
     return {"take": Take(slot=slot, asked=params, fitted=fitted, result=result), "trace": trace,
@@ -124,14 +126,27 @@ def work_prefix(story_id: str, scene: str | None = None) -> str:
     return f"{story_id}+" if scene is None else f"{story_id}+{scene}+"
 
 
-async def _generation(storage: SceneStorage, story_id: str, scene: str, slot: Slot) -> int:
+async def _generation(storage: SceneStorage, story_id: str, scene: str, slot: Slot,
+                      state: SceneState) -> int:
     """Versions stored for the scene plus this slot's clips the gate rejected (journalled in
-    attempts.jsonl): a new number asks for a new clip, the same one for the same paid request."""
+    attempts.jsonl, each clip once): a new number asks for a new clip, the same one for the same
+    paid request. A clip this pass made but has not judged yet does not count: its rejection was
+    journalled by a run killed before it was checkpointed, and the clip is made again as it was."""
+    mine = [a for a in state.get("attempts") or [] if a.slot == slot and a.render_id]
+    unjudged = ({a.render_id for a in mine if a.outcome == "ok"}
+                - {a.render_id for a in mine if a.outcome == "quality_fail"})
+    rejected: set[str] = set()
+    unnamed = 0  # lines journalled before attempts carried their render
+    for entry in await storage.attempts(story_id):
+        if (entry.get("scene"), entry.get("slot"), entry.get("outcome")) != (
+                scene, slot, "quality_fail"):
+            continue
+        if entry.get("render_id"):
+            rejected.add(str(entry["render_id"]))
+        else:
+            unnamed += 1
     stored = await storage.versions(story_id, scene)
-    rejected = sum(1 for entry in await storage.attempts(story_id)
-                   if entry.get("scene") == scene and entry.get("slot") == slot
-                   and entry.get("outcome") == "quality_fail")
-    return len(stored) + rejected
+    return len(stored) + len(rejected - unjudged) + unnamed
 
 
 def _since(started: float) -> float:

@@ -22,6 +22,7 @@ from video_agent.video_agent_node.common import (
     scene_of,
     storage_of,
 )
+from video_agent.video_agent_node.effects import unique_attempts
 
 
 def build_metadata(state: SceneState) -> dict[str, Any]:
@@ -33,7 +34,7 @@ def build_metadata(state: SceneState) -> dict[str, Any]:
     assert fitted is not None  # a take with a clip has its fitted plan
     analysis, trace, image = state["analysis"], state["trace"], state["image"]
     probe = quality.probe
-    attempts = list(state.get("attempts") or [])
+    attempts = unique_attempts(list(state.get("attempts") or []))
     narration = state.get("narration")
     return {
         "duration": round(probe.duration, 3),
@@ -82,8 +83,12 @@ def build_metadata(state: SceneState) -> dict[str, Any]:
 
 def paid(attempts: list[Attempt]) -> float:
     """What the attempts cost, each paid request once (a clip fetched again after a crash
-    repeats its request's attempt, not its price)."""
-    by_request = {a.request_id: a.cost for a in attempts if a.request_id}
+    repeats its request's attempt, not its price; the gate's rejection of a clip names the
+    request without a price, and does not cancel the price)."""
+    by_request: dict[str, float] = {}
+    for a in attempts:
+        if a.request_id:
+            by_request[a.request_id] = max(by_request.get(a.request_id, 0.0), a.cost)
     return sum(by_request.values()) + sum(a.cost for a in attempts if not a.request_id)
 
 

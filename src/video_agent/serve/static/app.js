@@ -93,6 +93,7 @@ function render(key, scene) {
   } else {
     setProgress(node, 0, "", "");
   }
+  if (!done && scene.still) drawSourceStill(node, scene.still);
   error.hidden = scene.status !== "failed";
   error.textContent = scene.status === "failed"
     ? `Failed at ${scene.stage}${scene.field ? ` (${scene.field})` : ""}: ${scene.detail}` : "";
@@ -149,6 +150,17 @@ function drawStill(node, scene) {
     "green = first frame, red = last frame";
 }
 
+// the still the scene names, before a clip (and so a camera path) exists
+function drawSourceStill(node, still) {
+  const figure = $(".still", node);
+  const img = $("img", figure);
+  const src = `${still}?v=source`;
+  if (img.getAttribute("src") !== src) img.setAttribute("src", src);
+  $("svg", figure).style.display = "none";
+  $(".camera-caption", figure).textContent = "source still";
+  figure.hidden = false;
+}
+
 function plot(series, label, colour) {
   const values = series || [];
   const svg = document.createElementNS(SVG, "svg");
@@ -194,7 +206,7 @@ function drawDetails(node, scene) {
     const mark = { pass: "✓", repair: "↻", fail: "✗", flag: "!" }[c.outcome] || "?";
     if (c.reason) row.title = c.reason;
     row.append(el("td", mark, "mark"), el("td", c.property),
-      el("td", `${c.value}${c.unit ? ` ${c.unit}` : ""}`), el("td", `${c.threshold} ${c.unit || ""}`.trim()));
+      el("td", `${c.value}${c.unit ? ` ${c.unit}` : ""}`), el("td", c.threshold));
     checks.appendChild(row);
   }
   const series = quality.series || {};
@@ -325,6 +337,7 @@ async function loadStories() {
   const wanted = new URLSearchParams(location.search).get("story");
   const ids = stories.map((s) => s.story_id);
   $("#empty").hidden = ids.length > 0 || Boolean(wanted);
+  select.parentElement.hidden = ids.length === 0 && !wanted;  // no empty picker on a new folder
   return wanted || ids[0] || null;
 }
 
@@ -342,6 +355,7 @@ async function choose(id) {
     select.appendChild(option);
   }
   select.value = id;
+  select.parentElement.hidden = false;
   const url = new URL(location.href);
   url.searchParams.set("story", id);
   history.replaceState(null, "", url);
