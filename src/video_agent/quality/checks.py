@@ -3,9 +3,10 @@
 Frame checks are judged against the source still when there is one: a frame is black or blank
 only when it is darker or flatter than any window of the still the camera could show, the
 lighting drift allowed is the drift between the windows the first and last frames show, and
-luma flicker is what is left once the brightness of the windows the frames follow is taken out
-(``windows``). Colour is compared on the matched window (CIEDE2000, colour cast, channel
-order); composition over the whole move is ``composition``'s.
+luma and colour flicker are what is left once the brightness and colour of the windows the
+frames follow are taken out (``windows``). Colour is compared on the matched window aligned on
+the first frame (CIEDE2000, colour cast, channel order, colour matrix); composition over the
+whole move is ``composition``'s.
 
 Thread safety: pure functions over numpy arrays; safe from many threads at once.
 """
@@ -14,14 +15,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from video_agent.models import ProbeInfo, QualityCheck, QualityProperty
 from video_agent.quality import composition
 from video_agent.quality import metrics as m
+from video_agent.quality.colour import colour_matrix
 from video_agent.quality.frames import AnalysisFrames
 from video_agent.quality.settings import QualitySettings
-from video_agent.quality.windows import WindowTrack, following_flicker, window_means
+from video_agent.quality.windows import (
+    WindowTrack,
+    aligned_window,
+    following_flicker,
+    window_colour_means,
+    window_means,
+)
 
 
 def check(name: str, prop: QualityProperty, value: float, threshold: float | None, *,
@@ -192,6 +201,13 @@ def measure_checks(frames: AnalysisFrames, source_gray: np.ndarray | None,
         out["flicker_luma"] = round(min(out["flicker_luma"],
                                         following_flicker(means, expected, keep)), 4)
     out["flicker_color"] = round(m.flicker(lab[:, 1:], keep), 4)
+    if (fid is not None and source_rgb is not None and n >= 5
+            and out["flicker_color"] > s.max_flicker_color / 2):
+        # Colour that follows the camera's window over the still (a pan from sky to field).
+        out["flicker_color_raw"] = out["flicker_color"]
+        expected_ab = window_colour_means(source_rgb, track().path())
+        out["flicker_color"] = round(min(out["flicker_color"],
+                                         following_flicker(lab[:, 1:], expected_ab, keep)), 4)
     checks.append(check(
         "flicker_luma", "flicker", out["flicker_luma"], s.max_flicker_luma,
         unit="luma RMS", failed=out["flicker_luma"] > s.max_flicker_luma,
@@ -210,8 +226,13 @@ def measure_checks(frames: AnalysisFrames, source_gray: np.ndarray | None,
         expected = float(m.crop_fraction(source_gray, fid_last().window).mean()
                          - m.crop_fraction(source_gray, fid.window).mean())
     out["drift_luma"] = round(abs(drift - expected), 4)
-    out["drift_color"] = round(float(np.linalg.norm(lab[tail, 1:].mean(0)
-                                                    - lab[head, 1:].mean(0))), 4)
+    drift_ab = lab[tail, 1:].mean(0) - lab[head, 1:].mean(0)
+    if (fid is not None and source_rgb is not None
+            and float(np.linalg.norm(drift_ab)) > s.max_drift_color / 3):
+        # The still's own colour changes from the first window to the last one.
+        ends = window_colour_means(source_rgb, np.array([fid.window, fid_last().window]))
+        drift_ab = drift_ab - (ends[1] - ends[0])
+    out["drift_color"] = round(float(np.linalg.norm(drift_ab)), 4)
     checks.append(check(
         "drift_luma", "drift", out["drift_luma"], s.max_drift_luma, unit="luma",
         failed=out["drift_luma"] > s.max_drift_luma,
@@ -221,7 +242,7 @@ def measure_checks(frames: AnalysisFrames, source_gray: np.ndarray | None,
         "drift_color", "drift", out["drift_color"], s.max_drift_color, unit="a*b*",
         failed=out["drift_color"] > s.max_drift_color,
         reason=f"colour drift {out['drift_color']:.1f} > {s.max_drift_color} from first to "
-               "last frame"))
+               "last frame" + (" beyond what the still shows" if fid is not None else "")))
 
     if fid is not None:
         out["ssim_first"] = round(fid.ssim, 4)
@@ -269,8 +290,11 @@ class StillFacts:
 def _colour_checks(frames: AnalysisFrames, fid: m.Fidelity, source_rgb: np.ndarray,
                    s: QualitySettings, out: dict[str, float]) -> list[QualityCheck]:
     thumb = m.crop_fraction(frames.color[0], fid.content)
-    window = m.crop_fraction(source_rgb, fid.window)
+    window = aligned_window(frames.gray[0], fid.content, source_rgb, fid.window)
     colour = m.colour_fidelity(thumb, window)
+    _, change = colour_matrix(thumb, cv2.resize(window, thumb.shape[1::-1],
+                                                interpolation=cv2.INTER_AREA))
+    out["colour_matrix"] = round(change, 4)
     out["colour_delta_e"] = round(colour.delta_e, 3)
     out["colour_cast"] = round(colour.cast, 3)
     out["colour_channel_order"] = round(colour.channel_order, 4)
@@ -296,6 +320,11 @@ def _colour_checks(frames: AnalysisFrames, fid: m.Fidelity, source_rgb: np.ndarr
               at_least=True, failed=colour.channel_order < s.min_channel_order,
               reason=f"RGB channels do not follow the still's (order score "
                      f"{colour.channel_order:.2f} < {s.min_channel_order}: swapped channels)"),
+        check("colour_matrix", "colour", out["colour_matrix"], s.max_colour_matrix,
+              unit="levels", failed=out["colour_matrix"] > s.max_colour_matrix,
+              reason=f"colours are a mixed or rescaled copy of the still's (the fitted colour "
+                     f"matrix moves them by {out['colour_matrix']:.1f} levels > "
+                     f"{s.max_colour_matrix}: a range or BT.601/BT.709 matrix mix-up)"),
     ]
 
 

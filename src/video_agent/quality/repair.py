@@ -4,8 +4,8 @@ A plan lists every change in words before anything is written, so what was repai
 recorded, never hidden; durations far from the plan are refused rather than stretched.
 
 Thread safety: safe to run for several clips at once.  Every call opens its own PyAV containers
-and codec contexts; the face search that centres a crop borrows its classifier from
-``video_agent.cascades`` (never shared between threads).
+and codec contexts; the face search that places a crop (``composition.find_faces``) borrows
+its classifiers from ``video_agent.cascades`` (never shared between threads).
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from video_agent.cascades import FRONTAL_FACE, borrowed
 from video_agent.models import ProbeInfo
+from video_agent.quality.composition import find_faces
 from video_agent.quality.settings import QualitySettings
 
 
@@ -195,20 +195,30 @@ def _refuse_bad_geometry(plan: RepairPlan, info: ProbeInfo, geometry: Geometry,
             f"(at most {s.max_upscale:g}x)")
 
 
-def _face_centre(rgb: np.ndarray) -> tuple[float, float] | None:
-    """Centre of the detected faces (weighted by area), or None."""
-    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    scale = 480 / max(gray.shape)
-    small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    with borrowed(FRONTAL_FACE) as cascade:
-        faces = cascade.detectMultiScale(small, scaleFactor=1.1, minNeighbors=5,
-                                         minSize=(24, 24))
-    if len(faces) == 0:
-        return None
-    areas = faces[:, 2] * faces[:, 3]
-    cx = float(np.sum((faces[:, 0] + faces[:, 2] / 2) * areas) / areas.sum() / scale)
-    cy = float(np.sum((faces[:, 1] + faces[:, 3] / 2) * areas) / areas.sum() / scale)
-    return cx, cy
+HEAD_ABOVE = 0.6
+"""Face heights above a face's box a crop keeps (hair and headroom)."""
+HEAD_BELOW = 0.25
+"""Face heights below a face's box a crop keeps (the chin and neck)."""
+
+
+def _heads(rgb: np.ndarray) -> list[tuple[float, float, float, float]]:
+    """Heads of the confirmed faces (``composition.find_faces``) in pixels ``(x0, y0, x1, y1)``,
+    each with its headroom, largest first."""
+    h, w = rgb.shape[:2]
+    heads = []
+    for face in find_faces(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)):
+        x0, y0, x1, y1 = face.box
+        fh = y1 - y0
+        heads.append((x0 * w, max(0.0, y0 - HEAD_ABOVE * fh) * h, x1 * w,
+                      min(1.0, y1 + HEAD_BELOW * fh) * h))
+    return heads
+
+
+def _place(lo: float, hi: float, size: int, room: int) -> int:
+    """Start of a span of ``size`` in ``[0, room]`` holding ``[lo, hi]`` centred if it fits,
+    else its start (the top of a head before its chin)."""
+    start = (lo + hi) / 2 - size / 2 if hi - lo <= size else lo
+    return round(min(max(start, 0.0), float(room - size)))
 
 
 def _frame_to_target(rgb: np.ndarray, geometry: Geometry | None, target: tuple[int, int]
@@ -231,16 +241,19 @@ def _frame_to_target(rgb: np.ndarray, geometry: Geometry | None, target: tuple[i
 
 
 def _centre_crop_on_faces(plan: RepairPlan, first: np.ndarray) -> None:
-    """Move a crop box onto the faces of the first frame, if there are any."""
+    """Move a crop box onto the confirmed faces of the first frame, if there are any: all their
+    heads with headroom when they fit in the box, else the largest one's, kept whole (from the
+    top of the head down when even that does not fit)."""
     geometry = plan.geometry
     if geometry is None or geometry.crop is None:
         return
-    centre = _face_centre(first)
-    if centre is None:
+    heads = _heads(first)
+    if not heads:
         return
     _, _, w, h = geometry.crop
+    union = (min(b[0] for b in heads), min(b[1] for b in heads),
+             max(b[2] for b in heads), max(b[3] for b in heads))
+    keep = union if union[2] - union[0] <= w and union[3] - union[1] <= h else heads[0]
     fw, fh = first.shape[1], first.shape[0]
-    nx = int(min(max(centre[0] - w / 2, 0), fw - w))
-    ny = int(min(max(centre[1] - h / 2, 0), fh - h))
-    geometry.crop = (nx, ny, w, h)
+    geometry.crop = (_place(keep[0], keep[2], w, fw), _place(keep[1], keep[3], h, fh), w, h)
     plan.steps = [s.replace("centred)", "centred on faces)") for s in plan.steps]

@@ -106,6 +106,12 @@ class QualitySettings(BaseModel):
         description="Lowest channel-order score: each RGB channel must correlate with the same "
         "channel of the still at least as well as with another one (below 0: swapped).",
     )
+    max_colour_matrix: float = Field(
+        default=1.2,
+        description="Largest RMS change (8-bit levels) that the 3x3 matrix fitted from the "
+        "still's colours to the first frame's makes to the still (range and BT.601/BT.709 "
+        "matrix mix-ups, channel swaps).",
+    )
     min_face_coverage: float = Field(
         default=0.85,
         description="Smallest share of a face (with its headroom) that a frame may show of a "

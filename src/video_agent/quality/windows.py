@@ -3,7 +3,9 @@
 A few frames spread over the clip are matched on the still (``metrics.fidelity``); the frames
 between them follow a camera path, so their windows are interpolated. The brightness a window
 of the still has is what a frame following the camera is expected to show: a change of
-brightness that follows the window is the still's, not flicker.
+brightness that follows the window is the still's, not flicker; so is a change of colour.
+The colour a frame is compared with is the still's window aligned on the frame (an orbit's
+frame is turned: an axis-aligned crop would set each pixel against its neighbour's colour).
 
 Thread safety: a ``WindowTrack`` belongs to one measurement (one thread); the functions are pure.
 """
@@ -23,6 +25,9 @@ MAX_ZOOM = 1.6
 """Tightest window searched (as ``metrics.fidelity``'s default)."""
 ZOOM_REACH = 0.15
 """How far past the tighter end's zoom a frame between the ends is searched."""
+
+ALIGN_LIMIT = 0.08
+"""Largest affine warp (relative) accepted when aligning the still's window on a frame."""
 
 SLACK = 0.03
 """How much lower than the best sample's SSIM a sample may match and still place the path."""
@@ -110,16 +115,74 @@ def window_means(source_gray: np.ndarray, windows: np.ndarray, side: int = 512) 
     return np.asarray(total / ((x1 - x0) * (y1 - y0)), dtype=np.float64)
 
 
-def following_flicker(means: np.ndarray, expected: np.ndarray, keep: np.ndarray) -> float:
-    """Luma flicker of ``means`` once the brightness the still's windows explain is taken out.
+def window_colour_means(source_rgb: np.ndarray, windows: np.ndarray,
+                        side: int = 512) -> np.ndarray:
+    """``(n, 2)`` mean a*, b* of the still inside each window, on the scale of
+    ``metrics.lab_means`` (OpenCV 8-bit Lab, centred on 0)."""
+    small = source_rgb
+    k = min(1.0, side / max(small.shape[:2]))
+    if k < 1.0:
+        small = cv2.resize(small, None, fx=k, fy=k, interpolation=cv2.INTER_AREA)
+    lab = cv2.cvtColor(np.ascontiguousarray(small), cv2.COLOR_RGB2LAB)
+    return np.stack([window_means(np.ascontiguousarray(lab[:, :, c]), windows, side) - 128.0
+                     for c in (1, 2)], axis=1)
 
-    The frames' luma is fitted to the windows' (a gain and an offset: the clip's tone curve),
-    and the flicker is measured on what is left.
+
+def following_flicker(means: np.ndarray, expected: np.ndarray, keep: np.ndarray) -> float:
+    """Flicker of ``means`` (luma, or one column per colour channel) once what the still's
+    windows explain is taken out.
+
+    Each channel of the frames is fitted to the windows' (a gain and an offset: the clip's
+    tone curve), and the flicker is measured on what is left.
     """
     use = keep if keep.sum() >= 3 else np.ones(len(means), bool)
-    x, y = expected[use], means[use]
-    if float(np.std(x)) > 1e-6:
-        gain, offset = np.polyfit(x, y, 1)
-    else:
-        gain, offset = 0.0, float(np.mean(y))
-    return m.flicker(means - (gain * expected + offset), keep)
+    flat = means.ndim == 1
+    ys, xs = (means[:, None], expected[:, None]) if flat else (means, expected)
+    left = np.empty_like(ys, dtype=np.float64)
+    for c in range(ys.shape[1]):
+        x, y = xs[use, c], ys[use, c]
+        if float(np.std(x)) > 1e-6:
+            gain, offset = np.polyfit(x, y, 1)
+        else:
+            gain, offset = 0.0, float(np.mean(y))
+        left[:, c] = ys[:, c] - (gain * xs[:, c] + offset)
+    return m.flicker(left[:, 0] if flat else left, keep)
+
+
+def affine_warp(frame: np.ndarray, window: np.ndarray,
+                limit: float = ALIGN_LIMIT) -> np.ndarray | None:
+    """The small affine warp (ECC, 2x3) that maps ``frame`` onto ``window`` (two gray images
+    of one size), or None when it does not converge or is larger than ``limit`` (relative), so
+    an unrelated picture is never bent to fit."""
+    warp = np.eye(2, 3, dtype=np.float32)
+    criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 40, 1e-4)
+    try:
+        _, warp = cv2.findTransformECC(frame.astype(np.float32), window.astype(np.float32),
+                                       warp, cv2.MOTION_AFFINE, criteria, None, 5)
+    except cv2.error:
+        return None
+    h, w = frame.shape
+    if (np.abs(warp[:, :2] - np.eye(2)).max() > limit
+            or abs(warp[0, 2]) > limit * w or abs(warp[1, 2]) > limit * h):
+        return None
+    return warp
+
+
+def aligned_window(frame_gray: np.ndarray, content: Box, source_rgb: np.ndarray,
+                   window: Box) -> np.ndarray:
+    """The still's colour ``window`` as the frame shows it: cropped, brought to the size of the
+    frame's picture (``content`` of ``frame_gray``) and aligned on it by a small affine warp.
+
+    Colour compared pixel by pixel on a crop that is turned or shifted against the frame (an
+    orbit starts turned by a degree or two) counts every edge as a colour error.
+    """
+    gray = m.crop_fraction(frame_gray, content)
+    h, w = gray.shape
+    still = cv2.resize(m.crop_fraction(source_rgb, window), (w, h), interpolation=cv2.INTER_AREA)
+    if min(h, w) < 8:
+        return still
+    warp = affine_warp(gray, cv2.cvtColor(still, cv2.COLOR_RGB2GRAY))
+    if warp is None:
+        return still
+    return cv2.warpAffine(still, warp, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                          borderMode=cv2.BORDER_REPLICATE)
