@@ -50,6 +50,7 @@ def only_error(update: dict[str, Any]) -> SceneError:
     ({"scene_numbr": 3}, None, "scene_numbr", "did you mean scene_number?"),
     ({"image_path": "a\x00b.jpg"}, None, "image_path", "NUL byte"),
     ({"image_url": "https://x/\n"}, None, "image_url", "control character"),
+    ({"image_path": "A://["}, None, "image_path", "not a valid URL"),
     ({"scene_content": 12}, None, "scene_content", "valid string"),
     ({"scene_number": 10**30}, None, "scene_number", "less than or equal to 1000000000"),
     ({"scene_number": True}, None, "scene_number", "valid integer"),

@@ -64,7 +64,8 @@ async def test_only_image_files_inside_the_roots_are_served(tmp_path: Path) -> N
     # the roots and is an image is shown.
     refs = {"1": str(outside / "secret.jpg"), "2": str(images / "notes.jpg"),
             "3": str(images / "link.jpg"), "4": str(images / ".." / "outside" / "secret.jpg"),
-            "5": "file://" + str(outside / "secret.jpg"), "6": str(images / "ok.jpg")}
+            "5": "file://" + str(outside / "secret.jpg"), "6": str(images / "ok.jpg"),
+            "7": "http://[unclosed"}
     story = Story(story_id="fenced", scenes={
         key: story_scene(int(key), ref) for key, ref in refs.items()})
     async with client(app) as http:
@@ -72,7 +73,7 @@ async def test_only_image_files_inside_the_roots_are_served(tmp_path: Path) -> N
         await asyncio.sleep(0)
         scenes = (await http.get("/api/stories/fenced")).json()["scenes"]
         assert {k: bool(s["still"]) for k, s in scenes.items()} == {
-            "1": False, "2": False, "3": False, "4": False, "5": False, "6": True}
+            "1": False, "2": False, "3": False, "4": False, "5": False, "6": True, "7": False}
         for key in refs:
             response = await http.get(f"/api/stories/fenced/scenes/{key}/still")
             assert response.status_code == (200 if key == "6" else 404), key

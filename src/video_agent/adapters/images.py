@@ -140,7 +140,10 @@ class ImageSource:
             raise ImageError(field, "is empty")
         if "\x00" in ref:
             raise ImageError(field, "contains a NUL byte")
-        parsed = urlparse(ref)
+        try:
+            parsed = urlparse(ref)
+        except ValueError as exc:  # e.g. an unclosed '[' in the host: "Invalid IPv6 URL"
+            raise ImageError(field, f"{ref!r} is not a valid URL ({exc})") from None
         scheme = parsed.scheme.lower()
         if scheme in ("http", "https"):
             try:

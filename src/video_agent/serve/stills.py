@@ -41,7 +41,10 @@ def source_still(source: Mapping[str, Any] | None, roots: Sequence[Path],
     raw = source.get("image_path") or source.get("image_url")
     if not isinstance(raw, str) or not raw or "\x00" in raw:
         return None
-    parts = urlsplit(raw)
+    try:
+        parts = urlsplit(raw)
+    except ValueError:  # e.g. "http://[x": the scene's own error names it; no still to show
+        return None
     scheme = parts.scheme.lower()
     if scheme in ("http", "https"):
         cached = FolderStillCache(out / ".state" / "images")._cached_url(raw)
