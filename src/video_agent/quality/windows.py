@@ -106,10 +106,10 @@ def window_means(source_gray: np.ndarray, windows: np.ndarray, side: int = 512) 
         x0, y0 = np.minimum(np.floor(x).astype(int), w - 1), np.minimum(np.floor(y).astype(int),
                                                                           h - 1)
         fx, fy = x - x0, y - y0
-        total: npt.NDArray[np.float64] = (
+        summed: npt.NDArray[np.float64] = (
             (1 - fx) * (1 - fy) * table[y0, x0] + fx * (1 - fy) * table[y0, x0 + 1]
             + (1 - fx) * fy * table[y0 + 1, x0] + fx * fy * table[y0 + 1, x0 + 1])
-        return total
+        return summed
 
     x0, y0 = windows[:, 0] * w, windows[:, 1] * h
     x1 = np.maximum(windows[:, 2] * w, x0 + 1e-3)
