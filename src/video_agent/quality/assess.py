@@ -9,11 +9,18 @@ from __future__ import annotations
 import hashlib
 import time
 from pathlib import Path
+from typing import Literal, TypedDict, Unpack
 
 import cv2
 import numpy as np
 
-from video_agent.models import ProbeInfo, QualityCheck, QualityReport, VideoParams
+from video_agent.models import (
+    ProbeInfo,
+    QualityCheck,
+    QualityProperty,
+    QualityReport,
+    VideoParams,
+)
 from video_agent.quality import metrics as m
 from video_agent.quality.checks import failures, measure_checks, spec_checks
 from video_agent.quality.confirm import confirm_written
@@ -129,19 +136,30 @@ def assess_clip(path: str | Path, source_image: str | Path | None, params: Video
 
 
 def _file_fail(reason: str) -> QualityCheck:
-    prop = "file"
+    prop: QualityProperty = "file"
     return QualityCheck(name="readable", property=prop, status="failed", action="rejected",
                         reason=f"{prop}: {reason}")
+
+
+class _ReportFields(TypedDict, total=False):
+    """The report fields ``_assess`` fills besides the verdict, checks and timing."""
+
+    metrics: dict[str, float]
+    probe: ProbeInfo
+    original_probe: ProbeInfo | None
+    repairs: list[str]
+    series: dict[str, list[float]]
+    path: str
 
 
 def _assess(path: Path, source_image: str | Path | None, params: VideoParams,
             s: QualitySettings, work: Path, target_size: tuple[int, int], started: float
             ) -> QualityReport:
-    def report(verdict: str, checks: list[QualityCheck], **kw: object) -> QualityReport:
+    def report(verdict: Literal["pass", "repaired", "fail"], checks: list[QualityCheck],
+               **kw: Unpack[_ReportFields]) -> QualityReport:
         reasons = [c.reason for c in checks if c.status == "failed"]
         return QualityReport(verdict=verdict, reasons=reasons, checks=checks,
-                             elapsed_s=round(time.perf_counter() - started, 3),
-                             **kw)  # type: ignore[arg-type]
+                             elapsed_s=round(time.perf_counter() - started, 3), **kw)
 
     try:
         info = probe(path)
@@ -212,9 +230,9 @@ def _assess(path: Path, source_image: str | Path | None, params: VideoParams,
     checks += spec
     if any(c.status == "failed" for c in checks) or not plan.needed:
         partial.unlink(missing_ok=True)
-        verdict = "fail" if any(c.status == "failed" for c in checks) else "pass"
-        return report(verdict, checks + (content if on_fed else []), metrics=values,
-                      probe=info, path=str(path), series=curves)
+        rejected = any(c.status == "failed" for c in checks)
+        return report("fail" if rejected else "pass", checks + (content if on_fed else []),
+                      metrics=values, probe=info, path=str(path), series=curves)
     if on_fed:
         checks = checks[:len(checks) - len(spec)] + kept + spec
 
@@ -282,7 +300,7 @@ _AFTER_REPAIR = ("frozen_max_s", "black_frames", "blank_frames", "ssim_first", "
 
 def _with_repairs(spec: list[QualityCheck], plan: RepairPlan) -> list[QualityCheck]:
     """Spec checks with their planned repair: a repairable miss is 'repaired', else 'failed'."""
-    by_property: dict[str, list[str]] = {}
+    by_property: dict[QualityProperty, list[str]] = {}
     for prop, step in zip(plan.step_properties, plan.steps, strict=True):
         by_property.setdefault(prop, []).append(step)
     refused = dict(plan.refused)
@@ -298,10 +316,10 @@ def _with_repairs(spec: list[QualityCheck], plan: RepairPlan) -> list[QualityChe
         out.append(c)
     for prop, steps in by_property.items():
         out.append(QualityCheck(name=prop.replace(" ", "_").replace("/", "_"),
-                                property=prop, status="repaired",  # type: ignore[arg-type]
+                                property=prop, status="repaired",
                                 action="; ".join(steps)))
     for prop, why in refused.items():
         out.append(QualityCheck(name=prop.replace(" ", "_").replace("/", "_"),
-                                property=prop, status="failed",  # type: ignore[arg-type]
+                                property=prop, status="failed",
                                 action="rejected", reason=f"{prop}: {why}"))
     return out

@@ -13,6 +13,7 @@ Thread safety: pure functions over numpy arrays; safe from many threads at once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -106,7 +107,7 @@ def measure_checks(frames: AnalysisFrames, source_gray: np.ndarray | None,
 
     means, stds = m.frame_stats(gray)
     # What the still lets a frame be: the darkest and flattest window a camera could show.
-    if fid is not None:
+    if fid is not None and source_gray is not None:
         wx, wy = fid.window[2] - fid.window[0], fid.window[3] - fid.window[1]
         darkest, _, flattest = m.window_luma_range(source_gray, (wx, wy))
         out["source_darkest_luma"] = round(darkest, 3)
@@ -141,11 +142,12 @@ def measure_checks(frames: AnalysisFrames, source_gray: np.ndarray | None,
         round(float(correlation[~pair_dark].min()), 4) if (~pair_dark).any() else 1.0
     )
     cut_reasons = []
-    for mask, why in (
+    explained: tuple[tuple[np.ndarray, Callable[[np.ndarray], str]], ...] = (
             (structural_cut, lambda i: f"structural correlation "
                                        f"{correlation[i].min():.2f} < {s.cut_correlation}"),
             (colour_cut, lambda i: f"colour histogram jump {jumps[i].max():.2f} > "
-                                   f"{s.cut_colour_distance}")):
+                                   f"{s.cut_colour_distance}"))
+    for mask, why in explained:
         if mask.any():
             idx = np.flatnonzero(mask) + 1
             cut_reasons.append(f"{_plural(len(idx), 'abrupt cut')} at "
@@ -194,7 +196,8 @@ def measure_checks(frames: AnalysisFrames, source_gray: np.ndarray | None,
     keep = ~(dark | near_cut)
     lab = m.lab_means(frames.color)
     out["flicker_luma"] = round(m.flicker(means, keep), 4)
-    if fid is not None and n >= 5 and out["flicker_luma"] > s.max_flicker_luma / 2:
+    if (fid is not None and source_gray is not None and n >= 5
+            and out["flicker_luma"] > s.max_flicker_luma / 2):
         # Brightness that follows the camera's window over the still is the still's, not flicker.
         out["flicker_luma_raw"] = out["flicker_luma"]
         expected = window_means(source_gray, track().path())
@@ -220,12 +223,12 @@ def measure_checks(frames: AnalysisFrames, source_gray: np.ndarray | None,
     k = min(3, n)
     head, tail = slice(0, k), slice(n - k, n)
     drift = float(means[tail].mean() - means[head].mean())
-    expected = 0.0
-    if fid is not None and abs(drift) > s.max_drift_luma / 3:
+    still_drift = 0.0
+    if fid is not None and source_gray is not None and abs(drift) > s.max_drift_luma / 3:
         # The still itself gets darker or brighter from the first window to the last one.
-        expected = float(m.crop_fraction(source_gray, fid_last().window).mean()
-                         - m.crop_fraction(source_gray, fid.window).mean())
-    out["drift_luma"] = round(abs(drift - expected), 4)
+        still_drift = float(m.crop_fraction(source_gray, fid_last().window).mean()
+                            - m.crop_fraction(source_gray, fid.window).mean())
+    out["drift_luma"] = round(abs(drift - still_drift), 4)
     drift_ab = lab[tail, 1:].mean(0) - lab[head, 1:].mean(0)
     if (fid is not None and source_rgb is not None
             and float(np.linalg.norm(drift_ab)) > s.max_drift_color / 3):
@@ -244,7 +247,7 @@ def measure_checks(frames: AnalysisFrames, source_gray: np.ndarray | None,
         reason=f"colour drift {out['drift_color']:.1f} > {s.max_drift_color} from first to "
                "last frame" + (" beyond what the still shows" if fid is not None else "")))
 
-    if fid is not None:
+    if fid is not None and source_gray is not None:
         out["ssim_first"] = round(fid.ssim, 4)
         out["psnr_first"] = round(fid.psnr, 3)
         out["fidelity_zoom"] = round(fid.zoom, 4)

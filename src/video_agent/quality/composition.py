@@ -17,6 +17,7 @@ threads at once.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import cv2
 import numpy as np
@@ -174,7 +175,7 @@ def composition_checks(track: WindowTrack, times: np.ndarray, faces: list[Face],
         return [QualityCheck(name="main_face_coverage", property="composition",
                              value=round(score, 4), threshold=least,
                              expected=f">= {least:g} of the face in frame")]
-    status = "failed" if hard or s.fail_on_composition else "flagged"
+    status: Literal["failed", "flagged"] = "failed" if hard or s.fail_on_composition else "flagged"
     where = {0: "first frame", n - 1: "last frame"}.get(frame.index, "frame")
     at = f"on the {where} at {times[frame.index]:.1f} s"
     who = "the main face" if face == 0 else f"face {face + 1} of {len(faces)}"

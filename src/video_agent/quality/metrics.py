@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 from video_agent.quality import tracking
 
@@ -150,7 +151,7 @@ def lab(rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
 
 
-def ciede2000(lab1: np.ndarray, lab2: np.ndarray) -> np.ndarray:
+def ciede2000(lab1: np.ndarray, lab2: np.ndarray) -> npt.NDArray[np.float64]:
     """CIEDE2000 colour difference of two arrays of L*a*b* triples (last axis), per element."""
     L1, a1, b1 = (lab1[..., k].astype(np.float64) for k in range(3))
     L2, a2, b2 = (lab2[..., k].astype(np.float64) for k in range(3))
@@ -180,8 +181,9 @@ def ciede2000(lab1: np.ndarray, lab2: np.ndarray) -> np.ndarray:
     sc = 1 + 0.045 * cp_bar
     sh = 1 + 0.015 * cp_bar * t
     rt = -np.sin(np.radians(2 * d_theta)) * rc
-    return np.sqrt((dl / sl) ** 2 + (dc / sc) ** 2 + (dH / sh) ** 2
-                   + rt * (dc / sc) * (dH / sh))
+    delta: npt.NDArray[np.float64] = np.sqrt((dl / sl) ** 2 + (dc / sc) ** 2 + (dH / sh) ** 2
+                                             + rt * (dc / sc) * (dH / sh))
+    return delta
 
 
 @dataclass
@@ -259,11 +261,13 @@ def refine(window: np.ndarray, content: np.ndarray, limit: float = 0.08) -> np.n
     Covers a slight rotation or skew of the first frame (an orbit starts turned); warps larger
     than ``limit`` (relative) are refused, so an unrelated image is never bent to fit.
     """
-    warp = np.eye(2, 3, dtype=np.float32)
+    warp: npt.NDArray[np.float32] = np.eye(2, 3, dtype=np.float32)
     criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 40, 1e-4)
     try:
-        _, warp = cv2.findTransformECC(content.astype(np.float32), window.astype(np.float32),
-                                       warp, cv2.MOTION_AFFINE, criteria, None, 5)
+        # The stub's form with gaussFiltSize wants a mask array; OpenCV takes None (no mask).
+        _, warp = cv2.findTransformECC(  # type: ignore[call-overload]
+            content.astype(np.float32), window.astype(np.float32), warp, cv2.MOTION_AFFINE,
+            criteria, None, 5)
     except cv2.error:
         return window
     h, w = content.shape
@@ -388,13 +392,14 @@ def flicker(series: np.ndarray, keep: np.ndarray | None = None, window: int = 5)
     return float(np.sqrt(np.mean(joined**2)))
 
 
-def frame_differences(gray: np.ndarray) -> np.ndarray:
+def frame_differences(gray: np.ndarray) -> npt.NDArray[np.float64]:
     """Mean absolute gray difference between neighbouring frames (length n-1)."""
     if gray.shape[0] < 2:
         return np.zeros(0)
     flat = np.ascontiguousarray(gray).reshape(gray.shape[0], -1)
     diff = cv2.absdiff(flat[1:], flat[:-1])
-    return diff.sum(axis=1, dtype=np.uint64) / diff.shape[1]
+    total: npt.NDArray[np.uint64] = diff.sum(axis=1, dtype=np.uint64)
+    return total / flat.shape[1]
 
 
 def frame_stats(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -458,10 +463,10 @@ def colour_jumps(color: np.ndarray) -> np.ndarray:
                      for a, b in itertools.pairwise(hists)])
 
 
-def lab_means(color: np.ndarray) -> np.ndarray:
+def lab_means(color: np.ndarray) -> npt.NDArray[np.float64]:
     """Per-frame mean L*, a*, b* (OpenCV 8-bit Lab scaled to L 0-255, a/b centred on 0)."""
     lab = np.stack([cv2.cvtColor(c, cv2.COLOR_RGB2LAB) for c in color]).astype(np.float64)
-    means = lab.reshape(len(lab), -1, 3).mean(axis=1)
+    means: npt.NDArray[np.float64] = lab.reshape(len(lab), -1, 3).mean(axis=1)
     means[:, 1:] -= 128.0
     return means
 

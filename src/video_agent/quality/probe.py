@@ -103,7 +103,8 @@ def probe(path: str | Path) -> ProbeInfo:
             raise QualityError(f"corrupt stream after {count} packets: {exc}") from exc
         if count == 0:
             raise QualityError("video stream holds no frames")
-        duration = float((end_pts - first_pts) * time_base) if end_pts is not None else 0.0
+        duration = (float((end_pts - first_pts) * time_base)
+                    if end_pts is not None and first_pts is not None else 0.0)
         if duration <= 0 and container.duration:
             duration = container.duration / av.time_base
         sar = stream.sample_aspect_ratio or ctx.sample_aspect_ratio

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from video_agent.models import ProbeInfo
+from video_agent.models import ProbeInfo, QualityProperty
 from video_agent.quality.composition import find_faces
 from video_agent.quality.settings import QualitySettings
 
@@ -46,12 +46,12 @@ class RepairPlan:
     remux: bool = False
     steps: list[str] = field(default_factory=list)
     """The repairs, in words."""
-    step_properties: list[str] = field(default_factory=list)
+    step_properties: list[QualityProperty] = field(default_factory=list)
     """The property each step repairs (``resolution/aspect``, ``duration``, ...), per step."""
-    refused: dict[str, str] = field(default_factory=dict)
+    refused: dict[QualityProperty, str] = field(default_factory=dict)
     """Property -> why it cannot be repaired (empty when every miss can be)."""
 
-    def add(self, prop: str, step: str) -> None:
+    def add(self, prop: QualityProperty, step: str) -> None:
         self.steps.append(step)
         self.step_properties.append(prop)
 

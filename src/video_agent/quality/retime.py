@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 _TRACK_WIDTH = 320
 
 
-def pair_motion(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
+def pair_motion(a: np.ndarray, b: np.ndarray) -> npt.NDArray[np.float64] | None:
     """2x3 similarity transform taking ``a``'s pixels to ``b``'s (RGB or single-channel luma
     frames of the same size), or None."""
     if a.ndim == 3:
@@ -27,8 +28,9 @@ def pair_motion(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
     points = cv2.goodFeaturesToTrack(ga, maxCorners=200, qualityLevel=0.01, minDistance=6)
     if points is None or len(points) < 8:
         return None
-    moved, status, _ = cv2.calcOpticalFlowPyrLK(ga, gb, points, None, winSize=(15, 15),
-                                                maxLevel=3)
+    # The stub wants a nextPts array; OpenCV takes None (no initial guess, the usual call).
+    moved, status, _ = cv2.calcOpticalFlowPyrLK(  # type: ignore[call-overload]
+        ga, gb, points, None, winSize=(15, 15), maxLevel=3)
     ok = status.ravel() == 1
     if ok.sum() < 8:
         return None
@@ -36,9 +38,9 @@ def pair_motion(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
                                                   ransacReprojThreshold=1.0)
     if matrix is None or inliers is None or inliers.sum() < 6:
         return None
-    matrix = matrix.astype(np.float64)
-    matrix[:, 2] /= k
-    return matrix
+    similarity: npt.NDArray[np.float64] = matrix.astype(np.float64)
+    similarity[:, 2] /= k
+    return similarity
 
 
 def _part(matrix: np.ndarray, weight: float) -> np.ndarray:

@@ -20,7 +20,9 @@ from pathlib import Path
 import av
 import cv2
 import numpy as np
+from av.stream import Stream
 from av.video.reformatter import ColorRange, Colorspace, VideoReformatter
+from av.video.stream import VideoStream
 
 from video_agent import faultpoints
 from video_agent.adapters.render.encode import ClipEncoder, EncodeSettings, pack_i420, rgb_to_i420
@@ -169,15 +171,16 @@ class _Resampler:
         if self.emitted == self.plan.out_frames // 2:
             faultpoints.hit("repair_mid_encode")
 
-    def _emit(self, until: float | None) -> None:
+    def _emit(self, held: av.VideoFrame, until: float | None) -> None:
+        """Ticks before source time ``until`` (None: to the end), each the held frame."""
         block: np.ndarray | None = None
         while self._due(until):
             if block is None:
-                block = self.scaler.block(self.held)  # type: ignore[arg-type]
+                block = self.scaler.block(held)
             # a fresh frame object for every tick, the same picture
             self._write(av.VideoFrame.from_ndarray(block, format="yuv420p"))
 
-    def _emit_towards(self, after: av.VideoFrame, until: float) -> None:
+    def _emit_towards(self, held: av.VideoFrame, after: av.VideoFrame, until: float) -> None:
         """Ticks before source time ``until``: in-betweens from the held frame to ``after``.
 
         A rate change (neighbours 1/30 s apart) blends the two frames, as a frame-rate filter
@@ -185,7 +188,7 @@ class _Resampler:
         first, on the Y, Cb and Cr planes, so the move carries on instead of cross-fading.
         """
         if self._held_block is None:
-            self._held_block = self.scaler.block(self.held)  # type: ignore[arg-type]
+            self._held_block = self.scaler.block(held)
         a = self._held_block
         b = self.scaler.block(after)
         slow = self.plan.speed > 1
@@ -213,15 +216,16 @@ class _Resampler:
         self._held_block = b
 
     def add(self, frame: av.VideoFrame, t: float) -> None:
-        if self.held is not None and self.interpolate:
-            self._emit_towards(frame, t)
-        elif self.held is not None:
-            self._emit((self.held_time + t) / 2)
+        held = self.held
+        if held is not None and self.interpolate:
+            self._emit_towards(held, frame, t)
+        elif held is not None:
+            self._emit(held, (self.held_time + t) / 2)
         self.held, self.held_time = frame, t
 
     def finish(self) -> None:
         if self.held is not None:
-            self._emit(None)
+            self._emit(self.held, None)
 
 
 def _planes(block: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -267,14 +271,11 @@ def one_pass(src: str | Path, plan: RepairPlan | None, settings: QualitySettings
         resampler: _Resampler | None = None
         fed: AnalysisCollector | None = None
         try:
-            if write and plan.encode:  # type: ignore[union-attr]
-                encoder = ClipEncoder(partial, plan.target_size,  # type: ignore[arg-type, union-attr]
-                                      repair_settings(settings, plan))  # type: ignore[arg-type]
-                fed = AnalysisCollector(settings.analysis_width,
-                                        1 / plan.fps)  # type: ignore[union-attr]
-                resampler = _Resampler(plan, encoder,  # type: ignore[arg-type]
-                                       _PlaneScaler(plan.geometry,  # type: ignore[union-attr]
-                                                    plan.target_size),  # type: ignore[union-attr]
+            if write and plan is not None and partial is not None and plan.encode:
+                encoder = ClipEncoder(partial, plan.target_size, repair_settings(settings, plan))
+                fed = AnalysisCollector(settings.analysis_width, 1 / plan.fps)
+                resampler = _Resampler(plan, encoder,
+                                       _PlaneScaler(plan.geometry, plan.target_size),
                                        float(stream.average_rate or 0), fed)
             elif write:
                 copy = av.open(str(partial), "w", format="mp4",
@@ -283,16 +284,17 @@ def one_pass(src: str | Path, plan: RepairPlan | None, settings: QualitySettings
             start: float | None = None
             try:
                 for packet in inp.demux(stream):
-                    if copy is not None and packet.dts is not None:
+                    if copy is not None and copy_stream is not None and packet.dts is not None:
                         copy.mux(_copied(packet, copy_stream))
                     for frame in packet.decode():
                         t = collector.add(frame)
                         if resampler is None or resampler.done:
                             continue
                         start = t if start is None else start
-                        if resampler.held is None and plan.geometry is not None \
-                                and plan.geometry.crop is not None:  # type: ignore[union-attr]
-                            _centre_crop_on_faces(plan, frame.to_ndarray(format="rgb24"))  # type: ignore[arg-type]
+                        held, geometry = resampler.held, resampler.plan.geometry
+                        if held is None and geometry is not None and geometry.crop is not None:
+                            _centre_crop_on_faces(resampler.plan,
+                                                  frame.to_ndarray(format="rgb24"))
                         resampler.add(frame, t - start)
             except (av.error.FFmpegError, ValueError) as exc:
                 error = f"decoding stopped after {collector.count} frames: {exc}"
@@ -316,7 +318,7 @@ def one_pass(src: str | Path, plan: RepairPlan | None, settings: QualitySettings
                       fed=fed.finish() if fed is not None else None)
 
 
-def _copied(packet: av.Packet, stream: av.stream.Stream) -> av.Packet:
+def _copied(packet: av.Packet[VideoStream], stream: VideoStream) -> av.Packet[Stream]:
     """A copy of ``packet`` for ``stream`` (the original still goes to the decoder)."""
     out = av.Packet(bytes(packet))
     out.pts, out.dts, out.duration = packet.pts, packet.dts, packet.duration

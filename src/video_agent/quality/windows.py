@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 from video_agent.quality import metrics as m
 
@@ -99,14 +100,16 @@ def window_means(source_gray: np.ndarray, windows: np.ndarray, side: int = 512) 
     h, w = small.shape
     table = cv2.integral(small.astype(np.float64))
 
-    def area(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    def area(x: np.ndarray, y: np.ndarray) -> npt.NDArray[np.float64]:
         """Sum of the pixels above and left of (x, y) (pixel units), bilinear in the table."""
         x, y = np.clip(x, 0, w), np.clip(y, 0, h)
         x0, y0 = np.minimum(np.floor(x).astype(int), w - 1), np.minimum(np.floor(y).astype(int),
                                                                           h - 1)
         fx, fy = x - x0, y - y0
-        return ((1 - fx) * (1 - fy) * table[y0, x0] + fx * (1 - fy) * table[y0, x0 + 1]
-                + (1 - fx) * fy * table[y0 + 1, x0] + fx * fy * table[y0 + 1, x0 + 1])
+        summed: npt.NDArray[np.float64] = (
+            (1 - fx) * (1 - fy) * table[y0, x0] + fx * (1 - fy) * table[y0, x0 + 1]
+            + (1 - fx) * fy * table[y0 + 1, x0] + fx * fy * table[y0 + 1, x0 + 1])
+        return summed
 
     x0, y0 = windows[:, 0] * w, windows[:, 1] * h
     x1 = np.maximum(windows[:, 2] * w, x0 + 1e-3)
@@ -154,11 +157,13 @@ def affine_warp(frame: np.ndarray, window: np.ndarray,
     """The small affine warp (ECC, 2x3) that maps ``frame`` onto ``window`` (two gray images
     of one size), or None when it does not converge or is larger than ``limit`` (relative), so
     an unrelated picture is never bent to fit."""
-    warp = np.eye(2, 3, dtype=np.float32)
+    warp: npt.NDArray[np.float32] = np.eye(2, 3, dtype=np.float32)
     criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 40, 1e-4)
     try:
-        _, warp = cv2.findTransformECC(frame.astype(np.float32), window.astype(np.float32),
-                                       warp, cv2.MOTION_AFFINE, criteria, None, 5)
+        # The stub's form with gaussFiltSize wants a mask array; OpenCV takes None (no mask).
+        _, warp = cv2.findTransformECC(  # type: ignore[call-overload]
+            frame.astype(np.float32), window.astype(np.float32), warp, cv2.MOTION_AFFINE,
+            criteria, None, 5)
     except cv2.error:
         return None
     h, w = frame.shape

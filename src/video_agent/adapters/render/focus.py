@@ -98,7 +98,7 @@ def detect_faces(gray: np.ndarray, *, profiles: bool = True,
         with borrowed(file) as cascade:
             found = cascade.detectMultiScale(
                 eq, scaleFactor=1.15, minNeighbors=4, minSize=(min_side, min_side))
-        boxes = [tuple(int(v) for v in b) for b in found]  # type: ignore[misc]
+        boxes = [(int(x), int(y), int(w), int(h)) for x, y, w, h in found]
         if boxes:
             break
     boxes.sort(key=lambda b: b[2] * b[3], reverse=True)

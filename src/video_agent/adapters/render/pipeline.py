@@ -24,10 +24,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from video_agent import faultpoints
@@ -219,8 +220,10 @@ class _Warper:
             return pack_i420(*self.planes(cams[0]))
         lumas, chromas = zip(*(self.planes(c) for c in cams), strict=True)
         n = len(cams)
-        luma = (np.sum(lumas, axis=0, dtype=np.uint16) + n // 2) // n
-        chroma = (np.sum(chromas, axis=0, dtype=np.uint16) + n // 2) // n
+        # Summed over the stacked planes (axis 0): an array, never a scalar.
+        luma_sum = cast("npt.NDArray[np.uint16]", np.sum(lumas, axis=0, dtype=np.uint16))
+        chroma_sum = cast("npt.NDArray[np.uint16]", np.sum(chromas, axis=0, dtype=np.uint16))
+        luma, chroma = (luma_sum + n // 2) // n, (chroma_sum + n // 2) // n
         return pack_i420(luma.astype(np.uint8), chroma.astype(np.uint8))
 
 
@@ -361,7 +364,11 @@ def render_clip(
     ``cancel`` stops the render between frames with ``RenderCancelled``.
     """
     started = time.perf_counter()
-    report = lambda frac, msg: progress(frac, msg) if progress else None  # noqa: E731
+
+    def report(frac: float, msg: str) -> None:
+        if progress:
+            progress(frac, msg)
+
     report(0.01, "planning the move")
     plan = plan_render(image, motion, motion_scale=motion_scale, size=size, fps=fps,
                        preset=preset)
