@@ -21,7 +21,7 @@ import numpy as np
 
 from video_agent.adapters.render.focus import find_focus_points
 from video_agent.adapters.render.pipeline import load_rgb
-from video_agent.quality.repair import _face_centre
+from video_agent.quality.repair import _heads
 
 EXAMPLE_IMAGES = Path(__file__).resolve().parents[1] / "examples" / "stories" / "images"
 FACE_NAMES = ("face", "hair")
@@ -52,12 +52,12 @@ def write_still_variants(folder: Path) -> list[Path]:
     return paths
 
 
-Search = tuple[list[dict[str, object]], tuple[float, float] | None]
+Search = tuple[list[dict[str, object]], list[tuple[float, float, float, float]]]
 
 
 def search(rgb: np.ndarray) -> Search:
     """The face searches a render and a repair make on one still."""
-    return [p.as_dict() for p in find_focus_points(rgb, FACE_NAMES)], _face_centre(rgb)
+    return [p.as_dict() for p in find_focus_points(rgb, FACE_NAMES)], _heads(rgb)
 
 
 def focus_stress(threads: int, rounds: int) -> dict[str, object]:
