@@ -255,25 +255,41 @@ def window_luma_range(source_gray: np.ndarray, fraction: tuple[float, float]
     return float(mean[inner].min()), float(mean[inner].max()), float(std[inner].min())
 
 
-def refine(window: np.ndarray, content: np.ndarray, limit: float = 0.08) -> np.ndarray:
-    """Align ``window`` onto ``content`` with a small affine warp (ECC), if one converges.
+ALIGN_LIMIT = 0.08
+"""Largest warp (relative: scale/shear change, shift as a share of the size) an alignment takes."""
 
-    Covers a slight rotation or skew of the first frame (an orbit starts turned); warps larger
-    than ``limit`` (relative) are refused, so an unrelated image is never bent to fit.
-    """
+
+def affine_warp(frame: np.ndarray, window: np.ndarray,
+                limit: float = ALIGN_LIMIT) -> np.ndarray | None:
+    """The small affine warp (ECC, 2x3) that maps ``frame`` onto ``window`` (two gray images
+    of one size), or None when it does not converge or is larger than ``limit`` (relative), so
+    an unrelated picture is never bent to fit."""
     warp: npt.NDArray[np.float32] = np.eye(2, 3, dtype=np.float32)
     criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 40, 1e-4)
     try:
         # The stub's form with gaussFiltSize wants a mask array; OpenCV takes None (no mask).
         _, warp = cv2.findTransformECC(  # type: ignore[call-overload]
-            content.astype(np.float32), window.astype(np.float32), warp, cv2.MOTION_AFFINE,
+            frame.astype(np.float32), window.astype(np.float32), warp, cv2.MOTION_AFFINE,
             criteria, None, 5)
     except cv2.error:
-        return window
-    h, w = content.shape
+        return None
+    h, w = frame.shape
     if (np.abs(warp[:, :2] - np.eye(2)).max() > limit
             or abs(warp[0, 2]) > limit * w or abs(warp[1, 2]) > limit * h):
+        return None
+    return warp
+
+
+def refine(window: np.ndarray, content: np.ndarray, limit: float = ALIGN_LIMIT) -> np.ndarray:
+    """Align ``window`` onto ``content`` with a small affine warp (ECC), if one converges.
+
+    Covers a slight rotation or skew of the first frame (an orbit starts turned); warps larger
+    than ``limit`` are refused and ``window`` is returned as it is.
+    """
+    warp = affine_warp(content, window, limit)
+    if warp is None:
         return window
+    h, w = content.shape
     return cv2.warpAffine(window, warp, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                           borderMode=cv2.BORDER_REPLICATE)
 

@@ -27,9 +27,6 @@ MAX_ZOOM = 1.6
 ZOOM_REACH = 0.15
 """How far past the tighter end's zoom a frame between the ends is searched."""
 
-ALIGN_LIMIT = 0.08
-"""Largest affine warp (relative) accepted when aligning the still's window on a frame."""
-
 SLACK = 0.03
 """How much lower than the best sample's SSIM a sample may match and still place the path."""
 
@@ -152,27 +149,6 @@ def following_flicker(means: np.ndarray, expected: np.ndarray, keep: np.ndarray)
     return m.flicker(left[:, 0] if flat else left, keep)
 
 
-def affine_warp(frame: np.ndarray, window: np.ndarray,
-                limit: float = ALIGN_LIMIT) -> np.ndarray | None:
-    """The small affine warp (ECC, 2x3) that maps ``frame`` onto ``window`` (two gray images
-    of one size), or None when it does not converge or is larger than ``limit`` (relative), so
-    an unrelated picture is never bent to fit."""
-    warp: npt.NDArray[np.float32] = np.eye(2, 3, dtype=np.float32)
-    criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 40, 1e-4)
-    try:
-        # The stub's form with gaussFiltSize wants a mask array; OpenCV takes None (no mask).
-        _, warp = cv2.findTransformECC(  # type: ignore[call-overload]
-            frame.astype(np.float32), window.astype(np.float32), warp, cv2.MOTION_AFFINE,
-            criteria, None, 5)
-    except cv2.error:
-        return None
-    h, w = frame.shape
-    if (np.abs(warp[:, :2] - np.eye(2)).max() > limit
-            or abs(warp[0, 2]) > limit * w or abs(warp[1, 2]) > limit * h):
-        return None
-    return warp
-
-
 def aligned_window(frame_gray: np.ndarray, content: Box, source_rgb: np.ndarray,
                    window: Box) -> np.ndarray:
     """The still's colour ``window`` as the frame shows it: cropped, brought to the size of the
@@ -186,7 +162,7 @@ def aligned_window(frame_gray: np.ndarray, content: Box, source_rgb: np.ndarray,
     still = cv2.resize(m.crop_fraction(source_rgb, window), (w, h), interpolation=cv2.INTER_AREA)
     if min(h, w) < 8:
         return still
-    warp = affine_warp(gray, cv2.cvtColor(still, cv2.COLOR_RGB2GRAY))
+    warp = m.affine_warp(gray, cv2.cvtColor(still, cv2.COLOR_RGB2GRAY))
     if warp is None:
         return still
     return cv2.warpAffine(still, warp, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
