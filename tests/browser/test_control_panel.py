@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 import browser_fixtures
 
@@ -22,14 +21,7 @@ SHOTS = os.environ.get("VIDEO_AGENT_SCREENSHOTS")
 images = browser_fixtures.images
 base_url = browser_fixtures.base_url
 browser = browser_fixtures.browser
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.set_default_timeout(20_000)
-    yield page
-    page.close()
+page = browser_fixtures.page
 
 
 def story_file(tmp_path: Path, story_id: str, images: Path, scenes: int = 1) -> Path:

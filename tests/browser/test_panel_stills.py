@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 import browser_fixtures
 from serve_fixtures import FAST, serving
@@ -16,6 +16,7 @@ from serve_fixtures import FAST, serving
 pytestmark = [browser_fixtures.needs_chromium, pytest.mark.slow]
 images = browser_fixtures.images
 browser = browser_fixtures.browser
+page = browser_fixtures.page
 
 
 @pytest.fixture(scope="module")
@@ -24,14 +25,6 @@ def base_url(tmp_path_factory: pytest.TempPathFactory, images: Path) -> Iterator
     with serving(tmp_path_factory.mktemp("out"), images_root=images, max_concurrency=1,
                  **FAST) as url:
         yield url
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.set_default_timeout(20_000)
-    yield page
-    page.close()
 
 
 def test_waiting_scenes_show_their_still_and_text(base_url: str, page: Page, images: Path,

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 import browser_fixtures
 from conftest import EXAMPLE_STORY
@@ -20,14 +19,7 @@ pytestmark = [browser_fixtures.needs_chromium, pytest.mark.slow]
 images = browser_fixtures.images
 base_url = browser_fixtures.base_url
 browser = browser_fixtures.browser
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    page = browser.new_page()
-    page.set_default_timeout(20_000)
-    yield page
-    page.close()
+page = browser_fixtures.page
 
 
 def post_story(base_url: str, story: dict) -> None:
