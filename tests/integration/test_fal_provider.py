@@ -371,3 +371,15 @@ def test_only_fal_own_host_may_be_private(fake_fal, still, tmp_path) -> None:
     set_scenario(fake_fal, latency_s=0.05, video_url=other, **SMALL)
     with pytest.raises(ProviderError, match="loopback"):
         asyncio.run(provider(tmp_path).generate(make_request(still, tmp_path), Events()))
+
+
+def test_a_short_request_is_seen_finished_soon_after_it_ends(fake_fal, still, tmp_path) -> None:
+    """Polls come at a tenth of the request's age, not at the longest interval: a 2 s request
+    polled at most every 5 s is seen finished well before the 5 s mark, with few polls."""
+    set_scenario(fake_fal, latency_s=2.0, **SMALL)
+    before = fake_fal.fake.counts["status"]
+    result = asyncio.run(provider(tmp_path, poll_interval_s=5.0).generate(
+        make_request(still, tmp_path), Events()))
+    seen = result.details["queue_wait_s"] + result.details["run_s"]
+    polls = fake_fal.fake.counts["status"] - before
+    assert 1.5 <= seen < 4.5 and polls <= 40, (seen, polls)  # polled every 5 s: seen at 5 s

@@ -139,6 +139,22 @@ def _video_url(result: dict[str, Any]) -> str:
     return url
 
 
+POLL_SHARE = 0.1
+"""A status poll waits this share of the time the request has taken so far."""
+POLL_FIRST_S = 0.1
+"""The shortest wait between two status polls."""
+
+
+def poll_delay(elapsed_s: float, longest_s: float) -> float:
+    """Seconds to wait before the next status poll of a request ``elapsed_s`` old.
+
+    A tenth of its age, between ``POLL_FIRST_S`` and ``longest_s``: a request that takes a few
+    seconds is seen finished within about a tenth of its time, and one that takes minutes is
+    polled no more often than every ``longest_s``.
+    """
+    return min(longest_s, max(POLL_FIRST_S, POLL_SHARE * elapsed_s))
+
+
 class FalProvider:
     """A fal.ai endpoint as a ``VideoProvider`` (``name`` "fal", ``model`` the endpoint id)."""
 
@@ -407,7 +423,7 @@ class FalProvider:
                     details["fal_metrics"] = status.metrics
                 progress(0.88, f"fal {ep.id}: finished, fetching the result")
                 break
-            await asyncio.sleep(self.poll_interval_s)
+            await asyncio.sleep(poll_delay(time.monotonic() - began, self.poll_interval_s))
         result = await self._fetch_result(handle, lkey, key, deadline)
         await self.ledger.completed(lkey, result)
         return result
