@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, TypedDict, Unpack
 
@@ -22,7 +24,7 @@ from video_agent.models import (
     VideoParams,
 )
 from video_agent.quality import metrics as m
-from video_agent.quality.checks import failures, measure_checks, spec_checks
+from video_agent.quality.checks import StillFacts, failures, measure_checks, spec_checks
 from video_agent.quality.confirm import confirm_written
 from video_agent.quality.frames import AnalysisFrames
 from video_agent.quality.probe import probe
@@ -58,6 +60,28 @@ def read_rgb(path: str | Path) -> np.ndarray:
         QualityError: the file is missing or not an image.
     """
     return cv2.cvtColor(_read_still(path, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+
+
+@dataclass
+class _Still:
+    """The source still as the gate needs it, read (and its faces searched) off the decode's
+    thread; ``error`` says why it could not be read."""
+
+    rgb: np.ndarray | None = None
+    gray: np.ndarray | None = None
+    facts: StillFacts = field(default_factory=StillFacts)
+    error: str | None = None
+
+    @classmethod
+    def read(cls, path: str | Path) -> _Still:
+        try:
+            rgb = read_rgb(path)
+        except QualityError as exc:
+            return cls(error=exc.reason)
+        gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+        facts = StillFacts()
+        facts.faces(gray)
+        return cls(rgb, gray, facts)
 
 
 def measure(frames: AnalysisFrames, source_gray: np.ndarray | None,
@@ -182,13 +206,20 @@ def _assess(path: Path, source_image: str | Path | None, params: VideoParams,
     repairing = plan.needed and not plan.refused
     if repairing:
         destination.parent.mkdir(parents=True, exist_ok=True)
-    try:  # one decode: analysis frames, and the repair written as they stream by
-        done = one_pass(path, plan if repairing else None, s, partial if repairing else None)
-    except Exception as exc:  # PyAV raises many error types; the gate must not.
-        partial.unlink(missing_ok=True)
-        what = "repair failed" if repairing else "decoding failed"
-        return report("fail", [_file_fail(f"{what}: {type(exc).__name__}: {_one_line(exc)}")],
-                      probe=info, repairs=_named(plan), path=str(path))
+    # The still is read and searched in a second thread while the clip decodes (OpenCV and
+    # PyAV let go of the GIL), so the gate's wall time is mostly the decode's.
+    with ThreadPoolExecutor(1, thread_name_prefix="still") as side:
+        still = side.submit(_Still.read, source_image) if source_image is not None else None
+        try:  # one decode: analysis frames, and the repair written as they stream by
+            done = one_pass(path, plan if repairing else None, s,
+                            partial if repairing else None)
+        except Exception as exc:  # PyAV raises many error types; the gate must not.
+            partial.unlink(missing_ok=True)
+            what = "repair failed" if repairing else "decoding failed"
+            return report("fail", [_file_fail(f"{what}: {type(exc).__name__}: "
+                                              f"{_one_line(exc)}")],
+                          probe=info, repairs=_named(plan), path=str(path))
+        source = still.result() if still is not None else None
     frames = done.frames
     if frames.count == 0:
         partial.unlink(missing_ok=True)
@@ -196,16 +227,15 @@ def _assess(path: Path, source_image: str | Path | None, params: VideoParams,
                                                                "no frame decoded")))],
                       probe=info, path=str(path))
     source_gray = source_rgb = None
+    facts = StillFacts()
     checks: list[QualityCheck] = []
-    if source_image is not None:
-        try:
-            source_rgb = read_rgb(source_image)
-            source_gray = cv2.cvtColor(source_rgb, cv2.COLOR_RGB2GRAY)
-        except QualityError as exc:
-            check = _file_fail(exc.reason)
-            check.property, check.name = "fidelity", "source_image"
-            check.reason = f"fidelity: {exc.reason}"
-            checks.append(check)
+    if source is not None and source.error is not None:
+        check = _file_fail(source.error)
+        check.property, check.name = "fidelity", "source_image"
+        check.reason = f"fidelity: {source.error}"
+        checks.append(check)
+    elif source is not None:
+        source_rgb, source_gray, facts = source.rgb, source.gray, source.facts
     moving = params.motion.type != "static"
     measure_started = time.perf_counter()
     # A clip re-encoded by its repair is measured once, on the pictures handed to the encoder:
@@ -213,7 +243,7 @@ def _assess(path: Path, source_image: str | Path | None, params: VideoParams,
     on_fed = repairing and plan.encode and done.fed is not None and done.fed.count > 0
     measured = done.fed if on_fed and done.fed is not None else frames
     values, content = measure_checks(measured, source_gray, s, moving=moving,
-                                     source_rgb=source_rgb)
+                                     source_rgb=source_rgb, facts=facts)
     values["frames_decoded"] = float(frames.count)
     values["measure_s"] = round(time.perf_counter() - measure_started, 3)
     curves = frame_series(frames.gray)
