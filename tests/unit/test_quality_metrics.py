@@ -114,3 +114,18 @@ def test_a_slightly_turned_first_frame_still_matches_its_still() -> None:
     turned = cv2.warpAffine(still, rotation, (640, 400), borderMode=cv2.BORDER_REFLECT)
     first = window(turned, 1.2, 320, 200)
     assert m.fidelity(first, still).ssim > 0.85
+
+
+
+def test_a_run_of_nearly_equal_neighbours_that_drifts_is_not_frozen() -> None:
+    """Each frame brightens 4 more of 64 pixels by one level: neighbours differ by 0.06 (under
+    the 0.3 limit), but the picture drifts from the run's first frame, so the run is broken
+    each time the drift reaches the limit. A picture that stays put keeps its whole run."""
+    frames = np.stack([(100 + (np.arange(64) < 4 * k)).reshape(8, 8).astype(np.uint8)
+                       for k in range(16)])
+    still = m.frame_differences(frames) < 0.3
+    assert still.all()
+    kept = m.without_drift(frames, still, 0.3)
+    assert m.longest_run(kept)[0] <= 5
+    frozen = np.repeat(frames[:1], 16, axis=0)
+    assert m.without_drift(frozen, np.ones(15, bool), 0.3).all()

@@ -178,6 +178,7 @@ def measure_checks(frames: AnalysisFrames, source_gray: np.ndarray | None,
     if len(steps):
         still &= ~(np.nan_to_num(steps, nan=0.0) > 0.1)
     still &= ~pair_dark
+    still = m.without_drift(gray, still, s.frozen_diff)
     run, start = m.longest_run(still)
     frozen_frames = run + 1 if run else 0
     out["frozen_max_run"] = float(frozen_frames)

@@ -90,7 +90,16 @@ def _match(source: np.ndarray, content: np.ndarray, zoom: float) -> _Match:
     return float(score), x, y, factor, float(zoom)
 
 
-def fidelity(first: np.ndarray, source: np.ndarray, max_zoom: float = 1.6) -> Fidelity:
+MATCH_MAX_ZOOM = 2.0
+"""Deepest zoom into the still a frame's window is searched at: as far as the embedded renderer
+goes (its ``MAX_ZOOM``), so a long fast orbit or a pull-out that starts close is matched."""
+MATCH_STEP = 0.1
+"""Zoom step of the coarse window search; three passes around the best, each four times
+finer, follow."""
+
+
+def fidelity(first: np.ndarray, source: np.ndarray,
+             max_zoom: float = MATCH_MAX_ZOOM) -> Fidelity:
     """Compare a clip's first gray frame with the gray source still.
 
     The still is searched for the window the first frame shows (any zoom from the widest crop
@@ -109,10 +118,10 @@ def fidelity(first: np.ndarray, source: np.ndarray, max_zoom: float = 1.6) -> Fi
         source = cv2.resize(source, (max(8, round(source.shape[1] * ratio)),
                                      max(8, round(source.shape[0] * ratio))),
                             interpolation=cv2.INTER_AREA)
-    zooms = list(np.arange(1.0, max_zoom + 1e-6, 0.05))
+    zooms = list(np.arange(1.0, max_zoom + 1e-6, MATCH_STEP))
     best = max((_match(source, content, z) for z in zooms), key=lambda m: m[0])
-    step = 0.05
-    for _ in range(2):
+    step = MATCH_STEP
+    for _ in range(3):
         step /= 4
         center = best[4]
         candidates = [center + k * step for k in (-3, -2, -1, 1, 2, 3)]
@@ -440,6 +449,27 @@ def longest_run(mask: np.ndarray) -> tuple[int, int]:
         else:
             run = 0
     return best, best_start
+
+
+def without_drift(gray: np.ndarray, still: np.ndarray, limit: float) -> np.ndarray:
+    """``still`` (per neighbouring pair) broken wherever a frame has drifted ``limit`` or more
+    (mean absolute gray difference) from the first frame of its run.
+
+    The slow end of an eased move over a smooth picture changes each frame by less than
+    ``limit`` yet moves the picture over a few frames; a frozen picture stays equal to where
+    its run began.
+    """
+    out = still.copy()
+    anchor: int | None = None
+    for i, flag in enumerate(still):  # pair i joins frames i and i + 1
+        if not flag:
+            anchor = None
+            continue
+        if anchor is None:
+            anchor = i
+        elif float(cv2.absdiff(gray[i + 1], gray[anchor]).mean()) >= limit:
+            out[i], anchor = False, i + 1
+    return out
 
 
 def structural_correlation(gray: np.ndarray, size: tuple[int, int] = (64, 36)) -> np.ndarray:

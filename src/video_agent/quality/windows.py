@@ -22,7 +22,7 @@ from video_agent.quality import metrics as m
 
 SAMPLES = 5
 """Frames matched on the still over a clip (first and last included)."""
-MAX_ZOOM = 1.6
+MAX_ZOOM = m.MATCH_MAX_ZOOM
 """Tightest window searched (as ``metrics.fidelity``'s default)."""
 ZOOM_REACH = 0.15
 """How far past the tighter end's zoom a frame between the ends is searched."""

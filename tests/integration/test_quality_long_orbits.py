@@ -1,0 +1,32 @@
+"""Long fast orbits of the embedded renderer over a small photo (scikit-image's rocket, 640x427):
+the gate failed them as frozen at their slow eased ends (neighbouring frames of a dark, smooth
+sky differ by less than the frozen limit while the camera still moves) and, past 8 s, as colour
+and fidelity defects (their first frame is zoomed past the window search's old 1.6x)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import pytest
+from viewer_stills import sample
+
+from video_agent.adapters.render import render_clip
+from video_agent.models import MotionSpec, SceneSpec, VideoParams
+from video_agent.quality import assess_clip
+
+
+@pytest.mark.parametrize("seconds", [8.0, 10.0])
+@pytest.mark.parametrize("way", ["clockwise", "counterclockwise"])
+def test_a_long_fast_orbit_of_a_small_photo_passes(tmp_path: Path, way: str,
+                                                   seconds: float) -> None:
+    still = tmp_path / "rocket.png"
+    cv2.imwrite(str(still), cv2.cvtColor(sample("rocket"), cv2.COLOR_RGB2BGR))
+    motion = MotionSpec(type="orbit", speed="fast", direction=way, duration=seconds)
+    clip = tmp_path / "orbit.mp4"
+    render_clip(still, clip, motion)
+    report = assess_clip(clip, still, VideoParams(
+        scene=SceneSpec(content="a rocket on its pad at dusk", number=1, image_url=str(still)),
+        motion=motion), work_dir=tmp_path / "work")
+    assert report.verdict == "pass", report.reasons
+    assert report.metrics["frozen_max_s"] <= 0.5
