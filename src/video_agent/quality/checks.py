@@ -134,7 +134,7 @@ def measure_checks(frames: AnalysisFrames, source_gray: np.ndarray | None,
     pair_dark = dark[1:] | dark[:-1] if n > 1 else np.zeros(0, bool)
     jumps, lasting = m.colour_jumps(frames.color)
     structural_cut = (correlation < s.cut_correlation) & ~pair_dark
-    # A colour cut lasts: the frames after it keep their colours (a flicker alternates back).
+    # A colour cut lasts: no frame after it has a frame before's colours (a flicker comes back).
     colour_cut = ((jumps > s.cut_colour_distance) & (lasting > s.cut_colour_distance)
                   & ~pair_dark & ~structural_cut)
     cut = structural_cut | colour_cut

@@ -475,21 +475,27 @@ def _distance(a: np.ndarray | None, b: np.ndarray | None) -> float:
                  if a is not None and b is not None else 0.0)
 
 
-def _pooled(hists: list[np.ndarray | None]) -> np.ndarray | None:
-    """The mean of the histograms that exist, None when none does."""
-    present = [h for h in hists if h is not None]
-    return np.mean(present, axis=0).astype(np.float32) if present else None
+def _lasting(hists: list[np.ndarray | None], i: int, pool: int) -> float:
+    """The smallest distance between any of the ``pool`` frames up to ``i`` and any of the
+    ``pool`` frames after it (pairs without a histogram left out): high only when no frame
+    after the boundary has the colours of a frame before it."""
+    before = [h for h in hists[max(0, i + 1 - pool):i + 1] if h is not None]
+    after = [h for h in hists[i + 1:i + 1 + pool] if h is not None]
+    if not before or not after:
+        return _distance(hists[i], hists[i + 1])
+    return min(_distance(a, b) for a in before for b in after)
 
 
-def colour_jumps(color: np.ndarray, pool: int = 2) -> tuple[np.ndarray, np.ndarray]:
+def colour_jumps(color: np.ndarray, pool: int = 3) -> tuple[np.ndarray, np.ndarray]:
     """Bhattacharyya distances between hue-saturation histograms of neighbouring colour
     thumbnails (length n-1 each): 0 for the same colours, 1 for disjoint ones.
 
-    Returns the distance of each pair of neighbouring frames and the distance between the
-    ``pool`` frames before and the ``pool`` frames after the same boundary, histograms pooled.
-    A cut changes the colours for good, so both are high; a colour flicker (frames alternating
-    between two tints) or fine saturated detail aliasing under a fast move changes them from
-    one frame to the next but not between the pools.
+    Returns the distance of each pair of neighbouring frames, and how much of it lasts: the
+    smallest distance between any of the ``pool`` frames before the same boundary and any of
+    the ``pool`` frames after it. A cut changes the colours for good, so both are high; a
+    colour flicker (frames alternating between two tints, or a tint on some frames and not on
+    others), a one-frame flash or fine saturated detail aliasing under a fast move changes
+    them from one frame to the next, but a frame after the boundary still matches one before.
 
     Only pixels with a hue worth the name count (bright and saturated enough): the hue of
     near-black or grey pixels is noise, and a dark or grey still would otherwise "cut" on it.
@@ -499,10 +505,8 @@ def colour_jumps(color: np.ndarray, pool: int = 2) -> tuple[np.ndarray, np.ndarr
         return np.zeros(0), np.zeros(0)
     hists = _hue_histograms(color)
     pairs = np.array([_distance(a, b) for a, b in itertools.pairwise(hists)])
-    pooled = np.array([_distance(_pooled(hists[max(0, i + 1 - pool):i + 1]),
-                                 _pooled(hists[i + 1:i + 1 + pool]))
-                       for i in range(len(hists) - 1)])
-    return pairs, pooled
+    lasting = np.array([_lasting(hists, i, pool) for i in range(len(hists) - 1)])
+    return pairs, lasting
 
 
 def rgb_means(color: np.ndarray) -> npt.NDArray[np.float64]:
@@ -513,7 +517,7 @@ def rgb_means(color: np.ndarray) -> npt.NDArray[np.float64]:
 
 
 def channel_flicker(means: np.ndarray, keep: np.ndarray | None = None, *,
-                    level: np.ndarray | None = None, floor: float = 48.0,
+                    level: np.ndarray | None = None, floor: float = 96.0,
                     quantile: float = 0.9) -> npt.NDArray[np.float64]:
     """Flicker of each colour channel as a share of its level, in per cent (``(3,)``).
 
@@ -523,7 +527,9 @@ def channel_flicker(means: np.ndarray, keep: np.ndarray | None = None, *,
     is taken (an irregular flicker raises some frames and not others, a single odd frame is not
     a flicker), over the runs of ``keep`` (frames next to cuts and black frames are left out),
     divided by the channel's ``level`` (by default its mean over the kept frames), at least
-    ``floor`` so a dark channel's noise does not read as a large share.
+    ``floor``: a dark channel's noise, and what a flicker of another channel leaks into it
+    through the YUV round trip (a quarter of red's departure shows in blue), would otherwise
+    read as a large share.
     """
     index = np.arange(len(means)) if keep is None else np.flatnonzero(keep)
     runs = np.split(index, np.flatnonzero(np.diff(index) > 1) + 1) if len(index) else []

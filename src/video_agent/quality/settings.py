@@ -185,7 +185,9 @@ class QualitySettings(BaseModel):
     cut_colour_distance: float = Field(
         default=0.3, ge=0, le=1,
         description="Colour-histogram (Bhattacharyya) distance of neighbouring frames above "
-                    "which a cut is seen, even when the picture's structure stays alike.",
+                    "which a cut is seen, even when the picture's structure stays alike, if "
+                    "it lasts: no frame of the three after it is that close to one of the "
+                    "three before (a flicker, a flash or aliasing stripes come back).",
     )
     max_cuts: int = Field(default=0, description="Abrupt cuts allowed in one clip.")
     max_drift_luma: float = Field(
