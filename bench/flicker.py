@@ -169,7 +169,7 @@ def flicker_clips() -> list[tuple[str, Writer, np.ndarray]]:
                                 ("lib", lib, lambda: pan_frames(lib, _n()))):
         for irregular in (False, True):
             for c, colour in enumerate(("red", "green", "blue")):
-                for pct in (3, 4, 6, 8, 10):
+                for pct in (3, 4, 5, 6, 8, 10):
                     def make(frames: Frames = frames, pct: int = pct, c: int = c,
                              irregular: bool = irregular) -> Iterator[np.ndarray]:
                         return one_channel(frames(), pct / 100, c, irregular)
