@@ -132,9 +132,11 @@ def measure_checks(frames: AnalysisFrames, source_gray: np.ndarray | None,
     dark = black | blank
     correlation = m.structural_correlation(gray)
     pair_dark = dark[1:] | dark[:-1] if n > 1 else np.zeros(0, bool)
-    jumps = m.colour_jumps(frames.color)
+    jumps, lasting = m.colour_jumps(frames.color)
     structural_cut = (correlation < s.cut_correlation) & ~pair_dark
-    colour_cut = (jumps > s.cut_colour_distance) & ~pair_dark & ~structural_cut
+    # A colour cut lasts: no frame after it has a frame before's colours (a flicker comes back).
+    colour_cut = ((jumps > s.cut_colour_distance) & (lasting > s.cut_colour_distance)
+                  & ~pair_dark & ~structural_cut)
     cut = structural_cut | colour_cut
     out["cuts"] = float(cut.sum())
     out["max_colour_jump"] = round(float(jumps[~pair_dark].max()), 4) if (~pair_dark).any() else 0.0
@@ -146,7 +148,8 @@ def measure_checks(frames: AnalysisFrames, source_gray: np.ndarray | None,
             (structural_cut, lambda i: f"structural correlation "
                                        f"{correlation[i].min():.2f} < {s.cut_correlation}"),
             (colour_cut, lambda i: f"colour histogram jump {jumps[i].max():.2f} > "
-                                   f"{s.cut_colour_distance}"))
+                                   f"{s.cut_colour_distance}, lasting "
+                                   f"{lasting[i].max():.2f}"))
     for mask, why in explained:
         if mask.any():
             idx = np.flatnonzero(mask) + 1
@@ -212,6 +215,9 @@ def measure_checks(frames: AnalysisFrames, source_gray: np.ndarray | None,
         expected_ab = window_colour_means(source_rgb, track().path())
         out["flicker_color"] = round(min(out["flicker_color"],
                                          following_flicker(lab[:, 1:], expected_ab, keep)), 4)
+    checks.append(_channel_flicker_check(
+        frames, keep, source_rgb,
+        track if fid is not None and source_gray is not None else None, s, out))
     checks.append(check(
         "flicker_luma", "flicker", out["flicker_luma"], s.max_flicker_luma,
         unit="luma RMS", failed=out["flicker_luma"] > s.max_flicker_luma,
@@ -289,6 +295,58 @@ class StillFacts:
         if self._faces is None:
             self._faces = list(composition.find_faces(source_gray))
         return self._faces
+
+
+CHANNELS = ("red", "green", "blue")
+
+
+def _channel_flicker_check(frames: AnalysisFrames, keep: np.ndarray,
+                           source_rgb: np.ndarray | None, track: Callable[[], WindowTrack] | None,
+                           s: QualitySettings, out: dict[str, float]) -> QualityCheck:
+    """Flicker of one colour channel (red up a few per cent every other frame) or a single
+    frame flashing in one channel, as a share of the channel's level; judged against the
+    still, what the windows the frames show explain (a gain and an offset per channel) is
+    taken out first."""
+    means = m.rgb_means(frames.color)
+    level = means[keep].mean(axis=0) if keep.any() else None
+    shares = m.channel_flicker(means, keep)
+    peaks = m.channel_flicker(means, keep, quantile=1.0)
+    if (source_rgb is not None and track is not None and len(means) >= 5
+            and (shares.max() > s.max_flicker_channel / 2
+                 or peaks.max() > s.max_flash_channel / 2)):
+        out["flicker_channel_raw"] = round(float(shares.max()), 3)
+        left = means - _fitted(means, _window_rgb_means(source_rgb, track().path()), keep)
+        shares = np.minimum(shares, m.channel_flicker(left, keep, level=level))
+        peaks = np.minimum(peaks, m.channel_flicker(left, keep, level=level, quantile=1.0))
+    worst, flash = int(np.argmax(shares)), int(np.argmax(peaks))
+    value, peak = round(float(shares[worst]), 3), round(float(peaks[flash]), 3)
+    out["flicker_channel"], out["flicker_channel_peak"] = value, peak
+    if value <= s.max_flicker_channel and peak > s.max_flash_channel:
+        reason = (f"colour flash on the {CHANNELS[flash]} channel: a frame departs by "
+                  f"{peak:.1f} % of its level from its neighbours > {s.max_flash_channel} %")
+    else:
+        reason = (f"colour flicker on the {CHANNELS[worst]} channel: it moves by {value:.1f} % "
+                  f"of its level from frame to frame > {s.max_flicker_channel} %")
+    return check("flicker_channel", "flicker", value, s.max_flicker_channel, unit="%",
+                 failed=value > s.max_flicker_channel or peak > s.max_flash_channel,
+                 reason=reason)
+
+
+def _window_rgb_means(source_rgb: np.ndarray, windows: np.ndarray) -> np.ndarray:
+    """``(n, 3)`` mean R, G, B of the still inside each window."""
+    return np.stack([window_means(np.ascontiguousarray(source_rgb[:, :, c]), windows)
+                     for c in range(3)], axis=1)
+
+
+def _fitted(means: np.ndarray, expected: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """Each column of ``expected`` mapped onto ``means`` by a least-squares gain and offset."""
+    use = keep if keep.sum() >= 3 else np.ones(len(means), bool)
+    fitted = np.empty_like(means, dtype=np.float64)
+    for c in range(means.shape[1]):
+        x, y = expected[use, c], means[use, c]
+        gain, offset = np.polyfit(x, y, 1) if float(np.std(x)) > 1e-6 else (0.0, float(y.mean()))
+        fitted[:, c] = gain * expected[:, c] + offset
+    return fitted
 
 
 def _colour_checks(frames: AnalysisFrames, fid: m.Fidelity, source_rgb: np.ndarray,

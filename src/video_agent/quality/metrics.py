@@ -485,16 +485,9 @@ def structural_correlation(gray: np.ndarray, size: tuple[int, int] = (64, 36)) -
     return np.where(den > 1e-6, num / np.maximum(den, 1e-6), 1.0)
 
 
-def colour_jumps(color: np.ndarray) -> np.ndarray:
-    """Bhattacharyya distance between hue-saturation histograms of neighbouring colour
-    thumbnails (length n-1): 0 for the same colours, 1 for disjoint ones.
-
-    Only pixels with a hue worth the name count (bright and saturated enough): the hue of
-    near-black or grey pixels is noise, and a dark or grey still would otherwise "cut" on it.
-    A pair where either thumbnail has too few such pixels scores 0.
-    """
-    if color.shape[0] < 2:
-        return np.zeros(0)
+def _hue_histograms(color: np.ndarray) -> list[np.ndarray | None]:
+    """Normalised hue-saturation histogram of each colour thumbnail, None when it has too few
+    pixels with a hue worth the name (bright and saturated enough)."""
     hists: list[np.ndarray | None] = []
     for thumb in color:
         hsv = cv2.cvtColor(thumb, cv2.COLOR_RGB2HSV)
@@ -504,9 +497,80 @@ def colour_jumps(color: np.ndarray) -> np.ndarray:
             continue
         hist = cv2.calcHist([hsv], [0, 1], mask, [16, 4], [0, 180, 0, 256])
         hists.append(cv2.normalize(hist, hist, 1, 0, cv2.NORM_L1))
-    return np.array([cv2.compareHist(a, b, cv2.HISTCMP_BHATTACHARYYA)
-                     if a is not None and b is not None else 0.0
-                     for a, b in itertools.pairwise(hists)])
+    return hists
+
+
+def _distance(a: np.ndarray | None, b: np.ndarray | None) -> float:
+    return float(cv2.compareHist(a, b, cv2.HISTCMP_BHATTACHARYYA)
+                 if a is not None and b is not None else 0.0)
+
+
+def _lasting(hists: list[np.ndarray | None], i: int, pool: int) -> float:
+    """The smallest distance between any of the ``pool`` frames up to ``i`` and any of the
+    ``pool`` frames after it (pairs without a histogram left out): high only when no frame
+    after the boundary has the colours of a frame before it."""
+    before = [h for h in hists[max(0, i + 1 - pool):i + 1] if h is not None]
+    after = [h for h in hists[i + 1:i + 1 + pool] if h is not None]
+    if not before or not after:
+        return _distance(hists[i], hists[i + 1])
+    return min(_distance(a, b) for a in before for b in after)
+
+
+def colour_jumps(color: np.ndarray, pool: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """Bhattacharyya distances between hue-saturation histograms of neighbouring colour
+    thumbnails (length n-1 each): 0 for the same colours, 1 for disjoint ones.
+
+    Returns the distance of each pair of neighbouring frames, and how much of it lasts: the
+    smallest distance between any of the ``pool`` frames before the same boundary and any of
+    the ``pool`` frames after it. A cut changes the colours for good, so both are high; a
+    colour flicker (frames alternating between two tints, or a tint on some frames and not on
+    others), a one-frame flash or fine saturated detail aliasing under a fast move changes
+    them from one frame to the next, but a frame after the boundary still matches one before.
+
+    Only pixels with a hue worth the name count (bright and saturated enough): the hue of
+    near-black or grey pixels is noise, and a dark or grey still would otherwise "cut" on it.
+    A pair where either side has too few such pixels scores 0.
+    """
+    if color.shape[0] < 2:
+        return np.zeros(0), np.zeros(0)
+    hists = _hue_histograms(color)
+    pairs = np.array([_distance(a, b) for a, b in itertools.pairwise(hists)])
+    lasting = np.array([_lasting(hists, i, pool) for i in range(len(hists) - 1)])
+    return pairs, lasting
+
+
+def rgb_means(color: np.ndarray) -> npt.NDArray[np.float64]:
+    """Per-frame mean R, G, B of the colour thumbnails (``(n, 3)``, 0-255)."""
+    means: npt.NDArray[np.float64] = (
+        color.reshape(len(color), -1, 3).astype(np.float64).mean(axis=1))
+    return means
+
+
+def channel_flicker(means: np.ndarray, keep: np.ndarray | None = None, *,
+                    level: np.ndarray | None = None, floor: float = 96.0,
+                    quantile: float = 0.9) -> npt.NDArray[np.float64]:
+    """Flicker of each colour channel as a share of its level, in per cent (``(3,)``).
+
+    A frame's departure from the middle of its two neighbours (``x[i] - (x[i-1] + x[i+1]) / 2``)
+    is what a flicker changes and a smooth move hardly does: a channel raised by 4 % every
+    other frame departs by 4 % of its level on every frame. The ``quantile`` of the departures
+    is taken (an irregular flicker raises some frames and not others, a single odd frame is not
+    a flicker), over the runs of ``keep`` (frames next to cuts and black frames are left out),
+    divided by the channel's ``level`` (by default its mean over the kept frames), at least
+    ``floor``: a dark channel's noise, and what a flicker of another channel leaks into it
+    through the YUV round trip (a quarter of red's departure shows in blue), would otherwise
+    read as a large share.
+    """
+    index = np.arange(len(means)) if keep is None else np.flatnonzero(keep)
+    runs = np.split(index, np.flatnonzero(np.diff(index) > 1) + 1) if len(index) else []
+    departures = [np.abs(means[r][1:-1] - (means[r][:-2] + means[r][2:]) / 2)
+                  for r in runs if len(r) >= 5]
+    if not departures:
+        return np.zeros(means.shape[1] if means.ndim > 1 else 1)
+    joined = np.concatenate(departures)
+    level = np.maximum(means[index].mean(axis=0) if level is None else level, floor)
+    share: npt.NDArray[np.float64] = 100 * np.quantile(joined, quantile, axis=0) / level
+    return share
 
 
 def lab_means(color: np.ndarray) -> npt.NDArray[np.float64]:

@@ -151,6 +151,20 @@ class QualitySettings(BaseModel):
     max_flicker_color: float = Field(
         default=1.5, description="Largest RMS colour fluctuation between neighbouring frames."
     )
+    max_flicker_channel: float = Field(
+        default=2.0,
+        description="Largest flicker of one colour channel (R, G or B), in per cent of its "
+                    "level: how far a frame departs from the middle of its two neighbours "
+                    "(90th percentile over the clip). Good clips measure up to 0.5; one "
+                    "channel raised by 5 % every other frame or on a random half of the "
+                    "frames measures 2.5-6 (bench/flicker.py).",
+    )
+    max_flash_channel: float = Field(
+        default=10.0,
+        description="Largest departure of a single frame's colour channel from the middle of "
+                    "its two neighbours, in per cent of the channel's level (a one-frame "
+                    "colour flash; good clips measure up to 1).",
+    )
     frozen_diff: float = Field(
         default=0.3, description="Mean absolute gray difference below which two frames are equal."
     )
@@ -171,7 +185,9 @@ class QualitySettings(BaseModel):
     cut_colour_distance: float = Field(
         default=0.3, ge=0, le=1,
         description="Colour-histogram (Bhattacharyya) distance of neighbouring frames above "
-                    "which a cut is seen, even when the picture's structure stays alike.",
+                    "which a cut is seen, even when the picture's structure stays alike, if "
+                    "it lasts: no frame of the three after it is that close to one of the "
+                    "three before (a flicker, a flash or aliasing stripes come back).",
     )
     max_cuts: int = Field(default=0, description="Abrupt cuts allowed in one clip.")
     max_drift_luma: float = Field(
