@@ -213,7 +213,8 @@ def _assess(path: Path, source_image: str | Path | None, params: VideoParams,
     on_fed = repairing and plan.encode and done.fed is not None and done.fed.count > 0
     measured = done.fed if on_fed and done.fed is not None else frames
     values, content = measure_checks(measured, source_gray, s, moving=moving,
-                                     source_rgb=source_rgb)
+                                     source_rgb=source_rgb,
+                                     focus_points=params.motion.focus_points)
     values["frames_decoded"] = float(frames.count)
     values["measure_s"] = round(time.perf_counter() - measure_started, 3)
     curves = frame_series(frames.gray)

@@ -10,12 +10,20 @@ A face counts as cut in a frame when it is partly in frame (more than ``PRESENT`
 less than ``min_face_coverage``; a frame where no face is even partly in frame has lost the
 subject (coverage 0). The worst sampled frame is reported with its time.
 
+The plan's named subjects (a "lighthouse", a "menu_book": focus points that are not faces,
+people or the horizon) are found on the still as the renderer finds them (the saliency box of
+``focus.find_focus_points``) and judged on the same sampled frames: one cut by the frame edge
+on the first or last frame fails the clip, and so does one the move loses (whole at neither
+end and in fewer than half of the sampled frames). A scene naming no such subject, or whose
+subjects saliency does not find (a thirds guess has no box), is judged on its faces alone.
+
 Thread safety: the cascades are borrowed per call (``video_agent.cascades``); safe from many
 threads at once.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -193,4 +201,98 @@ def composition_checks(track: WindowTrack, times: np.ndarray, faces: list[Face],
         name="main_face_coverage", property="composition", value=round(score, 4),
         threshold=least, expected=f">= {least:g} of the face in frame", status=status,
         action="rejected" if status == "failed" else "recorded",
+        reason=f"composition: {finding}")]
+
+
+@dataclass(frozen=True)
+class Named:
+    """A subject the plan names, found on the still: its word and box ``(x0, y0, x1, y1)``."""
+
+    name: str
+    box: Box
+
+
+def names_a_subject(names: Sequence[str]) -> bool:
+    """Is any of the plan's focus words a subject (not a face, a person or the horizon)?"""
+    from video_agent.adapters.render.focus import is_subject_name
+
+    return any(is_subject_name(n) for n in names)
+
+
+def find_named(gray: np.ndarray, names: Sequence[str]) -> list[Named]:
+    """The boxes of the plan's named subjects that saliency finds on the still.
+
+    Searched with the renderer's own ``focus.find_focus_points`` (imported here, so importing
+    the gate does not load the renderer), with every name, so each subject gets the saliency
+    peak the renderer gave it; none when no name is a subject word.
+    """
+    from video_agent.adapters.render.focus import find_focus_points
+
+    if not names_a_subject(names):
+        return []
+    return [Named(p.name, box) for p in find_focus_points(gray, list(names))
+            if (box := p.subject) is not None]
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    """How one named subject fares over the sampled frames."""
+
+    subject: Named
+    score: float
+    frame: int
+    """The sampled frame index the score is from."""
+    cut: bool
+    """Cut at an end (else: lost, or whole)."""
+    whole: int
+    """Sampled frames showing it whole."""
+
+
+def _judge(subject: Named, shares: dict[int, float], n: int, least: float) -> _Verdict:
+    """Cut at an end (partly in frame, under ``least``), lost over the move, or fine."""
+    ends = [i for i in (0, n - 1) if i in shares]
+    present = [i for i in ends if shares[i] > PRESENT]
+    whole = sum(1 for c in shares.values() if c >= least)
+    if present:
+        end = min(present, key=shares.__getitem__)
+        if shares[end] < least:
+            return _Verdict(subject, shares[end], end, True, whole)
+    best = max(shares, key=shares.__getitem__)
+    if not any(shares[i] >= least for i in ends) and 2 * whole < len(shares):
+        return _Verdict(subject, shares[best], best, False, whole)
+    end = min(present, key=shares.__getitem__) if present else best
+    return _Verdict(subject, shares[end], end, False, whole)
+
+
+def named_checks(track: WindowTrack, times: np.ndarray, named: list[Named],
+                 s: QualitySettings, out: dict[str, float]) -> list[QualityCheck]:
+    """The composition check of the plan's named subjects (see the module's note)."""
+    n, least = len(times), s.min_face_coverage
+    windows = {i: f.window for i, f in track.samples().items()}
+    verdicts = [_judge(v, {i: coverage(v.box, w) for i, w in windows.items()}, n, least)
+                for v in named]
+    bad = [v for v in verdicts if v.score < least]
+    worst = min(bad or verdicts, key=lambda v: (not v.cut, v.score))
+    out["named_subject_coverage"] = round(worst.score, 4)
+    out["named_subject_coverage_at_s"] = round(float(times[worst.frame]), 3)
+    expected = f">= {least:g} of each named subject in frame"
+    if not bad:
+        return [QualityCheck(name="named_subject_coverage", property="composition",
+                             value=round(worst.score, 4), threshold=least, expected=expected)]
+    word = f"'{worst.subject.name}'"
+    if worst.cut:
+        where = "start" if worst.frame == 0 else "end"
+        finding = (f"{word} cut by the frame edge at the {where}: {worst.score:.0%} of it in "
+                   f"frame on the {'first' if worst.frame == 0 else 'last'} frame at "
+                   f"{times[worst.frame]:.1f} s (at least {least:.0%})")
+    else:
+        finding = (f"{word} lost for most of the move: whole in {worst.whole} of "
+                   f"{len(windows)} sampled frames and at neither end (at most "
+                   f"{worst.score:.0%} of it in frame, at least {least:.0%})")
+    others = sorted({f"'{v.subject.name}'" for v in bad} - {word})
+    if others:
+        finding += f"; {', '.join(others)} too"
+    return [QualityCheck(
+        name="named_subject_coverage", property="composition", value=round(worst.score, 4),
+        threshold=least, expected=expected, status="failed", action="rejected",
         reason=f"composition: {finding}")]

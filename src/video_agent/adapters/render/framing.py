@@ -1,6 +1,7 @@
-"""Keep subjects whole at the ends of a move: no face cut by the frame edge.
+"""Keep subjects whole at the ends of a move: no face or named subject cut by the frame edge.
 
-A planned end camera that cuts a subject box (a face with its headroom) is moved the least
+A planned end camera that cuts a subject box (a face with its headroom, or the box of a named
+focus subject) is moved the least
 that shows each box whole or leaves it out entirely, and only when no position of that width
 does so is the crop widened, step by step up to the widest crop the still allows. Boxes the
 planned camera showed whole stay whole, and boxes it showed mostly are brought in rather than
@@ -88,7 +89,8 @@ def settle(cam: Camera, boxes: Sequence[Box], src_size: tuple[float, float],
 def frame_ends(traj: Trajectory, subjects: Sequence[Box]) -> Trajectory:
     """``traj`` with its first and last keyframes settled so no subject box is cut.
 
-    ``subjects`` are normalised ``(x0, y0, x1, y1)`` boxes (faces with their headroom). A pan
+    ``subjects`` are normalised ``(x0, y0, x1, y1)`` boxes (faces with their headroom, named
+    subjects' saliency boxes). A pan
     or tilt whose ends are settled apart travels a little less (or more), a settled end that
     had to widen adds a slight zoom; ``settings["subjects_framed"]`` counts the ends moved.
     """

@@ -254,12 +254,14 @@ Subject = tuple[float, float, float, float]
 
 
 def find_subjects(rgb: np.ndarray, names: list[str]) -> tuple[list[FocusPoint], list[Subject]]:
-    """The plan's focus points, and every face of the still with the headroom the gate
-    counts as part of it (normalised ``(x0, y0, x1, y1)``): what no end of the move may cut."""
+    """The plan's focus points, and what no end of the move may cut (normalised
+    ``(x0, y0, x1, y1)``): every face of the still with the headroom the gate counts as part
+    of it, and the box of every named subject found by saliency."""
     points = find_focus_points(rgb, names)
     headroom = QualitySettings().composition_headroom
     faces = find_faces(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY))
-    return points, [f.head(headroom + 0.05) for f in faces]
+    named = [box for p in points if (box := p.subject) is not None]
+    return points, [f.head(headroom + 0.05) for f in faces] + named
 
 
 def frame_cameras(traj: Trajectory, frames: int, samples: int) -> list[list[Camera]]:
