@@ -282,7 +282,8 @@ def _composition_checks(frames: AnalysisFrames, source_gray: np.ndarray, track: 
     if named is not None:
         out["named_subjects_in_source"] = float(len(named))
         if named:
-            checks += composition.named_checks(track, frames.times, named, s, out)
+            checks += composition.named_checks(track, frames.times, named, faces, s,
+                                              out)
     return checks
 
 
