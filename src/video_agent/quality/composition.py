@@ -228,8 +228,8 @@ def find_named(gray: np.ndarray, names: Sequence[str]) -> list[Named]:
     """The boxes of the plan's named subjects that saliency finds on the still.
 
     Searched with the renderer's own ``focus.find_focus_points`` (imported here, so importing
-    the gate does not load the renderer), with every name, so each subject gets the saliency
-    peak the renderer gave it; none when no name is a subject word.
+    the gate does not load the renderer), with the names in the plan's order, so each subject
+    gets the saliency peak the renderer gave it; none when no name is a subject word.
     """
     from video_agent.adapters.render.focus import find_focus_points, is_subject_name
 
@@ -255,8 +255,9 @@ def named_checks(track: WindowTrack, times: np.ndarray, named: list[Named], face
     """The composition check of the plan's named subjects (see the module's note).
 
     Each named subject mostly in frame (``NAMED_PRESENT``) on the first or last frame must be
-    move has lost its subjects when neither end shows a named subject or a face whole and
-    fewer than half of the sampled frames show a named subject whole.
+    whole there (``min_face_coverage``). The move has lost its subjects when neither end
+    shows a named subject or a face whole and fewer than half of the sampled frames show a
+    named subject whole.
     """
     n, least = len(times), s.min_face_coverage
     windows = {i: f.window for i, f in track.samples().items()}
@@ -284,7 +285,7 @@ def named_checks(track: WindowTrack, times: np.ndarray, named: list[Named], face
                    f"at {times[frame]:.1f} s (at least {least:.0%})")
     else:
         finding = (f"{word} lost for most of the move: no named subject is whole at either "
-                   f"end, and one is whole in {len(whole)} of {len(windows)} sampled frames "
+                   f"end, and one is whole in only {len(whole)} of {len(windows)} sampled frames "
                    f"(at most {score:.0%} of {word} in frame, at least {least:.0%})")
     return [QualityCheck(
         name="named_subject_coverage", property="composition", value=round(score, 4),
