@@ -72,7 +72,7 @@ def test_a_subject_the_move_never_shows_whole_is_lost() -> None:
     _, status, reasons = _judge([LEFT, LEFT, RIGHT, LEFT, LEFT])
     assert status == ["failed"]
     assert reasons[0].startswith("composition: 'lighthouse' lost for most of the move")
-    assert "whole in 1 of 5 sampled frames" in reasons[0]
+    assert "whole in only 1 of 5 sampled frames" in reasons[0]
 
 
 def test_a_face_whole_at_an_end_carries_the_move() -> None:
