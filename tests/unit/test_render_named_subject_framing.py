@@ -60,7 +60,7 @@ def test_a_scene_that_names_no_subject_plans_as_before() -> None:
     assert "subjects_framed" not in plan.trajectory.settings
 
 
-def test_a_subject_that_would_stop_the_move_does_not_shorten_it_by_half() -> None:
+def test_a_subject_that_would_stop_the_move_does_not_bring_it_to_a_standstill() -> None:
     """Saliency boxes the rocket's pad lights at the bottom of a short still: keeping them
     whole at the top end of a fast tilt up would leave a tenth of the tilt; the tilt stays."""
     rgb = cv2.cvtColor(cv2.imread(str(EXAMPLES / "rocket_launch.jpg")), cv2.COLOR_BGR2RGB)

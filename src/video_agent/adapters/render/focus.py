@@ -42,7 +42,7 @@ SALIENCY_MIN_CONTRAST = 2.2
 THIRDS = ((1 / 3, 1 / 3), (2 / 3, 1 / 3), (1 / 3, 2 / 3), (2 / 3, 2 / 3))
 BOX_LEVEL = 0.3
 """A named subject's box is the region around its saliency peak above this share of the peak."""
-MAX_BOX_SIDE = 0.5
+MAX_BOX_SIDE = 0.35
 """A subject box spans at most this share of the still's width and of its height."""
 
 

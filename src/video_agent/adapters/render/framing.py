@@ -25,7 +25,7 @@ MARGIN = 0.02
 """Room kept between a box and the frame edge, as a share of the crop width."""
 WIDEN_STEPS = 6
 KEEP = 0.3
-MIN_TRAVEL = 0.5
+MIN_TRAVEL = 0.25
 """Keeping a named subject's box whole may not shorten a move below this share of its travel."""
 CORE_INSET = 0.06
 """A named subject's core: its box less this share of its size on each side. Whole in frame,
