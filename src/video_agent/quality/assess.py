@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,7 +74,7 @@ class _Still:
     error: str | None = None
 
     @classmethod
-    def read(cls, path: str | Path) -> _Still:
+    def read(cls, path: str | Path, names: Sequence[str] = ()) -> _Still:
         try:
             rgb = read_rgb(path)
         except QualityError as exc:
@@ -81,6 +82,7 @@ class _Still:
         gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
         facts = StillFacts()
         facts.faces(gray)
+        facts.named(gray, names)
         return cls(rgb, gray, facts)
 
 
@@ -209,7 +211,8 @@ def _assess(path: Path, source_image: str | Path | None, params: VideoParams,
     # The still is read and searched in a second thread while the clip decodes (OpenCV and
     # PyAV let go of the GIL), so the gate's wall time is mostly the decode's.
     with ThreadPoolExecutor(1, thread_name_prefix="still") as side:
-        still = side.submit(_Still.read, source_image) if source_image is not None else None
+        still = (side.submit(_Still.read, source_image, params.motion.focus_points)
+                 if source_image is not None else None)
         try:  # one decode: analysis frames, and the repair written as they stream by
             done = one_pass(path, plan if repairing else None, s,
                             partial if repairing else None)
@@ -243,7 +246,8 @@ def _assess(path: Path, source_image: str | Path | None, params: VideoParams,
     on_fed = repairing and plan.encode and done.fed is not None and done.fed.count > 0
     measured = done.fed if on_fed and done.fed is not None else frames
     values, content = measure_checks(measured, source_gray, s, moving=moving,
-                                     source_rgb=source_rgb, facts=facts)
+                                     source_rgb=source_rgb, facts=facts,
+                                     focus_points=params.motion.focus_points)
     values["frames_decoded"] = float(frames.count)
     values["measure_s"] = round(time.perf_counter() - measure_started, 3)
     curves = frame_series(frames.gray)

@@ -13,8 +13,8 @@ Thread safety: pure functions over numpy arrays; safe from many threads at once.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -62,7 +62,8 @@ def _plural(count: int, word: str) -> str:
 
 def measure_checks(frames: AnalysisFrames, source_gray: np.ndarray | None,
                    settings: QualitySettings, *, moving: bool = True,
-                   source_rgb: np.ndarray | None = None, facts: StillFacts | None = None
+                   source_rgb: np.ndarray | None = None, facts: StillFacts | None = None,
+                   focus_points: Sequence[str] = ()
                    ) -> tuple[dict[str, float], list[QualityCheck]]:
     """Every content metric of a decoded clip and the check it feeds.
 
@@ -74,6 +75,8 @@ def measure_checks(frames: AnalysisFrames, source_gray: np.ndarray | None,
         source_rgb: the same still in colour (RGB), for the colour check.
         facts: what is found on ``source_gray`` once, kept for judging another clip of the
             same still (a repair of this clip); None finds it afresh.
+        focus_points: the plan's focus words; the subjects among them are judged with the
+            faces (``composition``).
     """
     s = settings
     gray, times, n = frames.gray, frames.times, frames.count
@@ -269,19 +272,26 @@ def measure_checks(frames: AnalysisFrames, source_gray: np.ndarray | None,
         if source_rgb is not None:
             checks += _colour_checks(frames, fid, source_rgb, s, out)
         checks += _composition_checks(frames, source_gray, track(), s, out,
-                                      facts or StillFacts())
+                                      facts or StillFacts(), focus_points)
     return out, checks
 
 
 def _composition_checks(frames: AnalysisFrames, source_gray: np.ndarray, track: WindowTrack,
-                        s: QualitySettings, out: dict[str, float],
-                        facts: StillFacts) -> list[QualityCheck]:
-    """Faces of the still cut by the frame edge or lost over the move (``composition``)."""
+                        s: QualitySettings, out: dict[str, float], facts: StillFacts,
+                        focus_points: Sequence[str]) -> list[QualityCheck]:
+    """Faces and named subjects of the still cut by the frame edge or lost over the move
+    (``composition``)."""
     faces = facts.faces(source_gray)
     out["faces_in_source"] = float(len(faces))
-    if not faces:
-        return []
-    return composition.composition_checks(track, frames.times, faces, s, out)
+    checks = (composition.composition_checks(track, frames.times, faces, s, out)
+              if faces else [])
+    named = facts.named(source_gray, focus_points)
+    if named is not None:
+        out["named_subjects_in_source"] = float(len(named))
+        if named:
+            checks += composition.named_checks(track, frames.times, named, faces, s,
+                                              out)
+    return checks
 
 
 @dataclass
@@ -289,12 +299,24 @@ class StillFacts:
     """What the gate finds on a source still, found once per still and judged clip pair."""
 
     _faces: list[composition.Face] | None = None
+    _named: dict[tuple[str, ...], list[composition.Named]] = field(default_factory=dict)
 
     def faces(self, source_gray: np.ndarray) -> list[composition.Face]:
         """The still's confirmed faces (``composition.find_faces``), searched once."""
         if self._faces is None:
             self._faces = list(composition.find_faces(source_gray))
         return self._faces
+
+    def named(self, source_gray: np.ndarray, names: Sequence[str]
+              ) -> list[composition.Named] | None:
+        """The still's named subjects (``composition.find_named``), searched once per list of
+        names; None when no name is a subject word (nothing searched, nothing reported)."""
+        key = tuple(names)
+        if not composition.names_a_subject(key):
+            return None
+        if key not in self._named:
+            self._named[key] = composition.find_named(source_gray, key)
+        return self._named[key]
 
 
 CHANNELS = ("red", "green", "blue")

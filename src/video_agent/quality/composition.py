@@ -10,12 +10,22 @@ A face counts as cut in a frame when it is partly in frame (more than ``PRESENT`
 less than ``min_face_coverage``; a frame where no face is even partly in frame has lost the
 subject (coverage 0). The worst sampled frame is reported with its time.
 
+The plan's named subjects (a "lighthouse", a "menu_book": focus points that are not faces,
+people or the horizon) are found on the still as the renderer finds them (the saliency box of
+``focus.find_focus_points``) and judged on the same sampled frames: one cut by the frame edge
+on the first or last frame (``NAMED_PRESENT`` to ``min_face_coverage`` of its box in frame)
+fails the clip, and so does a move that loses them (no named subject
+or face whole at either end, and a named subject whole in fewer than half of the sampled
+frames). A scene naming no such subject, or whose
+subjects saliency does not find (a thirds guess has no box), is judged on its faces alone.
+
 Thread safety: the cascades are borrowed per call (``video_agent.cascades``); safe from many
 threads at once.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -38,6 +48,9 @@ SMALL_IN_FRAME = 0.12
 """A face shorter than this share of the frame's height is small in the frame (flag only)."""
 PRESENT = 0.05
 """A face with less than this share in frame is out of frame, not cut."""
+NAMED_PRESENT = 0.3
+"""A named subject with less than this share of its box in frame is leaving it (or out), not
+cut: its box is a rough saliency region, and a move may leave it (a tilt up from a rocket)."""
 _CHECK_SIDE = 96
 """Each candidate is looked at again at this face width, from the full-size still."""
 
@@ -192,5 +205,97 @@ def composition_checks(track: WindowTrack, times: np.ndarray, faces: list[Face],
     return [QualityCheck(
         name="main_face_coverage", property="composition", value=round(score, 4),
         threshold=least, expected=f">= {least:g} of the face in frame", status=status,
+        action="rejected" if status == "failed" else "recorded",
+        reason=f"composition: {finding}")]
+
+
+@dataclass(frozen=True)
+class Named:
+    """A subject the plan names, found on the still: its word and box ``(x0, y0, x1, y1)``."""
+
+    name: str
+    box: Box
+
+
+def names_a_subject(names: Sequence[str]) -> bool:
+    """Is any of the plan's focus words a subject (not a face, a person or the horizon)?"""
+    from video_agent.adapters.render.focus import is_subject_name
+
+    return any(is_subject_name(n) for n in names)
+
+
+def find_named(gray: np.ndarray, names: Sequence[str]) -> list[Named]:
+    """The boxes of the plan's named subjects that saliency finds on the still.
+
+    Searched with the renderer's own ``focus.find_focus_points`` (imported here, so importing
+    the gate does not load the renderer), with the names in the plan's order, so each subject
+    gets the saliency peak the renderer gave it; none when no name is a subject word.
+    """
+    from video_agent.adapters.render.focus import find_focus_points, is_subject_name
+
+    if not names_a_subject(names):
+        return []
+    # names are placed in order: those after the last subject word change nothing here, and
+    # leaving them out spares a face search when the face words come last
+    last = max(k for k, n in enumerate(names) if is_subject_name(n))
+    return [Named(p.name, box) for p in find_focus_points(gray, list(names[:last + 1]))
+            if (box := p.subject) is not None]
+
+
+def _worst(shares: list[dict[int, float]], ends: list[int]) -> tuple[float, int, int]:
+    """(share, subject, frame): the worst end share of a subject in frame there (at least
+    ``NAMED_PRESENT`` of it; 1 when every subject is whole or out at both ends)."""
+    at_ends = [(sh[i], k, i) for k, sh in enumerate(shares) for i in ends
+               if sh[i] >= NAMED_PRESENT]
+    return min(at_ends) if at_ends else (1.0, 0, ends[0])
+
+
+def named_checks(track: WindowTrack, times: np.ndarray, named: list[Named], faces: list[Face],
+                 s: QualitySettings, out: dict[str, float]) -> list[QualityCheck]:
+    """The composition check of the plan's named subjects (see the module's note).
+
+    Each named subject mostly in frame (``NAMED_PRESENT``) on the first or last frame should be
+    whole there (``min_face_coverage``): one that is not is flagged, or fails with
+    ``fail_on_composition``. The move has lost its subjects, and fails, when neither end
+    shows a named subject or a face whole and fewer than half of the sampled frames show a
+    named subject whole.
+    """
+    n, least = len(times), s.min_face_coverage
+    windows = {i: f.window for i, f in track.samples().items()}
+    ends = [i for i in (0, n - 1) if i in windows]
+    shares = [{i: coverage(v.box, w) for i, w in windows.items()} for v in named]
+    whole = [i for i in windows if max(sh[i] for sh in shares) >= least]
+    face_at_end = any(coverage(f.head(s.composition_headroom), windows[i]) >= least
+                      for f in faces for i in ends)
+    lost = not face_at_end and not set(whole) & set(ends) and 2 * len(whole) < len(windows)
+    score, k, frame = _worst(shares, ends)
+    cut = score < least
+    if lost and not cut:
+        score, k, frame = max((sh[i], j, i) for j, sh in enumerate(shares) for i in sh)
+    out["named_subject_coverage"] = round(score, 4)
+    out["named_subject_coverage_at_s"] = round(float(times[frame]), 3)
+    expected = f">= {least:g} of each named subject in frame"
+    if not cut and not lost:
+        return [QualityCheck(name="named_subject_coverage", property="composition",
+                             value=round(score, 4), threshold=least, expected=expected)]
+    word = f"'{named[k].name}'"
+    if cut:
+        first = frame == 0
+        finding = (f"{word} cut by the frame edge at the {'start' if first else 'end'}: "
+                   f"{score:.0%} of it in frame on the {'first' if first else 'last'} frame "
+                   f"at {times[frame]:.1f} s (at least {least:.0%})")
+    else:
+        finding = (f"{word} lost for most of the move: no named subject is whole at either "
+                   f"end, and one is whole in only {len(whole)} of {len(windows)} sampled frames "
+                   f"(at most {score:.0%} of {word} in frame, at least {least:.0%})")
+    # A named subject's box is a saliency region, rougher than a face: one cut at an end is
+    # flagged (failed with fail_on_composition); a move that loses every subject fails.
+    failed = (lost and not cut) or s.fail_on_composition
+    status: Literal["failed", "flagged"] = "failed" if failed else "flagged"
+    if status == "flagged":
+        finding += " (a saliency box, rougher than a face: flagged, not failed)"
+    return [QualityCheck(
+        name="named_subject_coverage", property="composition", value=round(score, 4),
+        threshold=least, expected=expected, status=status,
         action="rejected" if status == "failed" else "recorded",
         reason=f"composition: {finding}")]

@@ -123,9 +123,11 @@ class QualitySettings(BaseModel):
         description="Composition verdicts: a face that is not small cut by the frame edge on "
         "the first or last frame, or no face whole on either end, always fails the clip. A "
         "subject lost mid-move or at one end only, and a cut small face (under 40 px on the "
-        "still's 800 px copy, or under 12% of the frame's height), are flagged (recorded in "
-        "the report's checks with their reason, the clip kept) unless this is set, when they "
-        "fail too. Set min_face_coverage to 0 to turn the check off.",
+        "still's 800 px copy, or under 12% of the frame's height), and a named subject (a "
+        "saliency box) cut at an end, are flagged (recorded in the report's checks with "
+        "their reason, the clip kept) unless this is set, when they fail too. A move whose "
+        "named subjects are whole at neither end and in under half its frames fails. Set "
+        "min_face_coverage to 0 to turn the check off.",
     )
     composition_headroom: float = Field(
         default=0.3, description="Headroom above a face counted as part of it (face heights).",

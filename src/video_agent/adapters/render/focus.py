@@ -2,7 +2,10 @@
 
 The plan names focus elements in free words ("face", "hair", "menu_book", "horizon"); each is
 looked for with the detector that suits it, and when nothing convincing is found the point falls
-back to a rule-of-thirds intersection.  Every point records how it was found.
+back to a rule-of-thirds intersection.  Every point records how it was found.  A face has its
+box; so does a named subject found by saliency (``subject_box``: the region of the saliency map
+around its peak), which the renderer keeps whole at both ends of a move and the quality gate
+judges.  Horizon and thirds points have none: a line, or a guess.
 
 Thread safety: safe to call from any number of threads at once.  The face search borrows its
 Haar classifiers from ``video_agent.cascades`` (a classifier is never used by two threads at
@@ -37,6 +40,10 @@ ANALYSIS_SIDE = 480
 SALIENCY_MIN_CONTRAST = 2.2
 """A saliency peak counts only when it stands this many times above the map's mean."""
 THIRDS = ((1 / 3, 1 / 3), (2 / 3, 1 / 3), (1 / 3, 2 / 3), (2 / 3, 2 / 3))
+BOX_LEVEL = 0.3
+"""A named subject's box is the region around its saliency peak above this share of the peak."""
+MAX_BOX_SIDE = 0.35
+"""A subject box spans at most this share of the still's width and of its height."""
 
 
 @dataclass(frozen=True)
@@ -49,7 +56,16 @@ class FocusPoint:
     method: Method
     score: float = 0.0
     box: tuple[float, float, float, float] | None = None
-    """(x, y, w, h), normalised, for detections that have an extent (faces)."""
+    """(x, y, w, h), normalised, for detections that have an extent: faces, and named
+    subjects found by saliency."""
+
+    @property
+    def subject(self) -> tuple[float, float, float, float] | None:
+        """The box as ``(x0, y0, x1, y1)`` of a named subject that is not a face, or None."""
+        if self.box is None or self.method != "saliency":
+            return None
+        x, y, w, h = self.box
+        return x, y, x + w, y + h
 
     def as_dict(self) -> dict[str, object]:
         """Plain JSON-ready values (rounded)."""
@@ -71,6 +87,28 @@ def is_face_name(name: str) -> bool:
 
 def is_horizon_name(name: str) -> bool:
     return bool(_words(name) & HORIZON_WORDS)
+
+
+def is_subject_name(name: str) -> bool:
+    """A named thing (not a face, person or horizon) whose saliency region gets a box."""
+    return bool(name.strip()) and not is_face_name(name) and not is_horizon_name(name)
+
+
+def subject_box(sal: np.ndarray, ix: int, iy: int) -> tuple[float, float, float, float]:
+    """Normalised ``(x, y, w, h)`` of the connected region of ``sal`` above ``BOX_LEVEL`` of
+    its value at the peak ``(ix, iy)``, shrunk about the peak to ``MAX_BOX_SIDE`` a side."""
+    h, w = sal.shape
+    mask = (sal >= BOX_LEVEL * float(sal[iy, ix])).astype(np.uint8)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    x0, y0, bw, bh = (int(v) for v in stats[int(labels[iy, ix]), :4])
+    out = []
+    for lo, size, peak, side in ((x0, bw, ix, w), (y0, bh, iy, h)):
+        limit = MAX_BOX_SIDE * side
+        if size > limit:  # keep the peak inside, the box within the still
+            lo = int(min(max(peak + 0.5 - limit / 2, 0.0), side - limit))
+            size = int(limit)
+        out += [lo / side, size / side]
+    return out[0], out[2], out[1], out[3]
 
 
 def _analysis_gray(image: np.ndarray) -> tuple[np.ndarray, float]:
@@ -182,8 +220,9 @@ def find_focus_points(image: np.ndarray, names: Sequence[str] = ()) -> list[Focu
             iy, ix = np.unravel_index(int(np.argmax(suppressed)), suppressed.shape)
             contrast = float(suppressed[iy, ix]) / sal_mean
             if contrast >= SALIENCY_MIN_CONTRAST:
+                box = subject_box(sal, int(ix), int(iy)) if is_subject_name(name) else None
                 point = FocusPoint(name=name, x=(ix + 0.5) / w, y=(iy + 0.5) / h,
-                                   method="saliency", score=contrast)
+                                   method="saliency", score=contrast, box=box)
                 radius = int(0.15 * max(h, w))
                 cv2.circle(suppressed, (int(ix), int(iy)), radius, 0.0, thickness=-1)
         if point is None:

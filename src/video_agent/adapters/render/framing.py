@@ -1,6 +1,7 @@
-"""Keep subjects whole at the ends of a move: no face cut by the frame edge.
+"""Keep subjects whole at the ends of a move: no face or named subject cut by the frame edge.
 
-A planned end camera that cuts a subject box (a face with its headroom) is moved the least
+A planned end camera that cuts a subject box (a face with its headroom, or the box of a named
+focus subject) is moved the least
 that shows each box whole or leaves it out entirely, and only when no position of that width
 does so is the crop widened, step by step up to the widest crop the still allows. Boxes the
 planned camera showed whole stay whole, and boxes it showed mostly are brought in rather than
@@ -24,6 +25,11 @@ MARGIN = 0.02
 """Room kept between a box and the frame edge, as a share of the crop width."""
 WIDEN_STEPS = 6
 KEEP = 0.3
+MIN_TRAVEL = 0.25
+"""Keeping a named subject's box whole may not shorten a move below this share of its travel."""
+CORE_INSET = 0.06
+"""A named subject's core: its box less this share of its size on each side. Whole in frame,
+it leaves at least 88% of the box in frame (the gate asks for ``min_face_coverage``, 85%)."""
 """A box the planned camera shows at least this much of is brought whole into frame (by a
 shift, or by widening) rather than pushed out, when any position allows it."""
 
@@ -85,24 +91,58 @@ def settle(cam: Camera, boxes: Sequence[Box], src_size: tuple[float, float],
     return fallback[1]
 
 
-def frame_ends(traj: Trajectory, subjects: Sequence[Box]) -> Trajectory:
+def _travel(keys: Sequence[Camera]) -> float:
+    """How far a move goes, pixels: its centre's path plus its change of width."""
+    return (math.hypot(keys[-1].cx - keys[0].cx, keys[-1].cy - keys[0].cy)
+            + abs(keys[-1].width - keys[0].width))
+
+
+def _core(box: Box) -> Box:
+    """``box`` with ``CORE_INSET`` of its size taken off each side."""
+    dx, dy = CORE_INSET * (box[2] - box[0]), CORE_INSET * (box[3] - box[1])
+    return box[0] + dx, box[1] + dy, box[2] - dx, box[3] - dy
+
+
+def _settled_ends(traj: Trajectory, boxes: Sequence[Box]) -> list[Camera]:
+    src = (float(traj.src_size[0]), float(traj.src_size[1]))
+    keys = list(traj.keyframes)
+    first = settle(keys[0], boxes, src, traj.aspect)
+    last = settle(keys[-1], boxes, src, traj.aspect)
+    return [first, *keys[1:-1], last] if len(keys) > 1 else [last]
+
+
+def frame_ends(traj: Trajectory, subjects: Sequence[Box], named: Sequence[Box] = ()
+               ) -> Trajectory:
     """``traj`` with its first and last keyframes settled so no subject box is cut.
 
-    ``subjects`` are normalised ``(x0, y0, x1, y1)`` boxes (faces with their headroom). A pan
-    or tilt whose ends are settled apart travels a little less (or more), a settled end that
-    had to widen adds a slight zoom; ``settings["subjects_framed"]`` counts the ends moved.
+    ``subjects`` are normalised ``(x0, y0, x1, y1)`` boxes of faces with their headroom,
+    ``named`` those of the plan's named subjects (saliency boxes). A pan or tilt whose ends
+    are settled apart travels a little less (or more), a settled end that had to widen adds a
+    slight zoom; ``settings["subjects_framed"]`` counts the ends moved. A named subject's box
+    is a rough region: when keeping it whole would leave less than ``MIN_TRAVEL`` of the
+    move, only its core is kept whole (``CORE_INSET``), and failing that it is left as planned
+    (``settings["named_kept"]`` says which: "whole", "core" or "no").
     """
-    if not subjects:
+    if not subjects and not named:
         return traj
     src_w, src_h = float(traj.src_size[0]), float(traj.src_size[1])
-    boxes = [(x0 * src_w, y0 * src_h, x1 * src_w, y1 * src_h) for x0, y0, x1, y1 in subjects]
-    keys = list(traj.keyframes)
-    first = settle(keys[0], boxes, (src_w, src_h), traj.aspect)
-    last = settle(keys[-1], boxes, (src_w, src_h), traj.aspect)
-    moved = int(first != keys[0]) + int(last != keys[-1])
-    narrowest = min(k.width for k in keys)
-    keys = [first, *keys[1:-1], last] if len(keys) > 1 else [last]
+
+    def px(boxes: Sequence[Box]) -> list[Box]:
+        return [(x0 * src_w, y0 * src_h, x1 * src_w, y1 * src_h) for x0, y0, x1, y1 in boxes]
+
+    faces, boxes = px(subjects), px(named)
+    planned = list(traj.keyframes)
+    floor = MIN_TRAVEL * _travel(planned)
+    keys, kept = _settled_ends(traj, faces + boxes), "whole"
+    if boxes and _travel(keys) < floor:
+        keys, kept = _settled_ends(traj, faces + [_core(b) for b in boxes]), "core"
+        if _travel(keys) < floor:
+            keys, kept = _settled_ends(traj, faces), "no"
+    moved = int(keys[0] != planned[0]) + int(keys[-1] != planned[-1])
+    narrowest = min(k.width for k in planned)
     settings = {**traj.settings, "subjects_framed": moved}
+    if boxes:
+        settings["named_kept"] = kept
     upscale = settings.get("max_upscale")
     if moved and isinstance(upscale, float):
         settings["max_upscale"] = round(upscale * narrowest / min(k.width for k in keys), 3)

@@ -253,13 +253,16 @@ class _Call(threading.Thread):
 Subject = tuple[float, float, float, float]
 
 
-def find_subjects(rgb: np.ndarray, names: list[str]) -> tuple[list[FocusPoint], list[Subject]]:
-    """The plan's focus points, and every face of the still with the headroom the gate
-    counts as part of it (normalised ``(x0, y0, x1, y1)``): what no end of the move may cut."""
+def find_subjects(rgb: np.ndarray, names: list[str]
+                  ) -> tuple[list[FocusPoint], list[Subject], list[Subject]]:
+    """The plan's focus points, and what no end of the move may cut (normalised
+    ``(x0, y0, x1, y1)``): every face of the still with the headroom the gate counts as part
+    of it, and the box of every named subject found by saliency."""
     points = find_focus_points(rgb, names)
     headroom = QualitySettings().composition_headroom
     faces = find_faces(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY))
-    return points, [f.head(headroom + 0.05) for f in faces]
+    named = [box for p in points if (box := p.subject) is not None]
+    return points, [f.head(headroom + 0.05) for f in faces], named
 
 
 def frame_cameras(traj: Trajectory, frames: int, samples: int) -> list[list[Camera]]:
@@ -310,13 +313,13 @@ def plan_render(image: str | Path | np.ndarray, motion: MotionSpec, *,
     frames = max(1, round(motion.duration * fps))
     samples = cfg.motion_blur_samples if motion.speed == "fast" and motion.type != "static" else 1
 
-    def cameras(focus: list[tuple[float, float]], subjects: list[Subject] | None = None
-                ) -> tuple[Trajectory, list[list[Camera]]]:
+    def cameras(focus: list[tuple[float, float]], subjects: list[Subject] | None = None,
+                named: list[Subject] | None = None) -> tuple[Trajectory, list[list[Camera]]]:
         traj = plan_trajectory(
             motion.type, src_size=(src_w, src_h), out_size=size, duration=motion.duration,
             speed=motion.speed, direction=motion.direction, easing=motion.easing,
             motion_scale=motion_scale, focus=focus)
-        traj = frame_ends(traj, subjects or [])
+        traj = frame_ends(traj, subjects or [], named or [])
         return traj, frame_cameras(traj, frames, samples)
 
     def scale_for(cams: list[list[Camera]]) -> float:
@@ -327,8 +330,8 @@ def plan_render(image: str | Path | np.ndarray, motion: MotionSpec, *,
     finder = _Call(find_subjects, rgb, list(motion.focus_points))
     scale = scale_for(cameras([(0.5, 0.5)])[1])
     warper = _Warper(rgb, scale, size, cfg.oversample)
-    focus, subjects = finder.result()
-    traj, cams = cameras([(p.x, p.y) for p in focus], subjects)
+    focus, subjects, named = finder.result()
+    traj, cams = cameras([(p.x, p.y) for p in focus], subjects, named)
     if scale_for(cams) > scale + 1e-9:  # tighter than planned (only if clamping differs)
         warper = _Warper(rgb, scale_for(cams), size, cfg.oversample)
     encode = EncodeSettings(fps=fps, preset=cfg.x264_preset)
