@@ -193,3 +193,14 @@ def test_plane_matrix_maps_output_corners_onto_the_crop_corners() -> None:
     mc = plane_matrix(cam, OUT, (1.0, 1.0), 2, 2)
     xc, yc = mc @ np.array([0.0, 0.0, 1.0])
     assert ((xc + 0.5) * 2, (yc + 0.5) * 2) == pytest.approx((800 - 320 + 0.625, 500 - 180 + 0.625))
+
+
+@pytest.mark.parametrize("way", ["up", "down"])
+def test_a_long_fast_crane_never_zooms_past_the_limit(way: str) -> None:
+    """Its tight end was the slide's width (already narrowed to fit the travel) divided by the
+    lift: 2.3x on a square still, past what the renderer (and the gate's window search) allow."""
+    traj = plan_trajectory("crane", src_size=(1024, 1024), out_size=(1024, 576), duration=8.0,
+                           speed="fast", direction=way)
+    cover = 1024
+    assert min(k.width for k in traj.keyframes) >= cover / MAX_ZOOM - 1e-6
+    assert any("crane needs" in c.reason for c in traj.conflicts)

@@ -118,7 +118,10 @@ def fidelity(first: np.ndarray, source: np.ndarray,
         source = cv2.resize(source, (max(8, round(source.shape[1] * ratio)),
                                      max(8, round(source.shape[0] * ratio))),
                             interpolation=cv2.INTER_AREA)
-    zooms = list(np.arange(1.0, max_zoom + 1e-6, MATCH_STEP))
+    # What looks like a bar may be a dark edge of the picture itself (a coat, the night sky):
+    # the window of such a narrower "content" sits deeper in the still, so search that far too.
+    share = min((x1 - x0) / first.shape[1], (y1 - y0) / first.shape[0])
+    zooms = list(np.arange(1.0, max_zoom / share + 1e-6, MATCH_STEP))
     best = max((_match(source, content, z) for z in zooms), key=lambda m: m[0])
     step = MATCH_STEP
     for _ in range(3):

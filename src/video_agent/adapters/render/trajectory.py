@@ -293,9 +293,17 @@ def plan_trajectory(
     elif motion == "crane":
         lift = math.sqrt(zoom_req)
         a, b = slide(1, -1.0 if way == "up" else 1.0, extra_zoom=lift)
-        # rising pulls back a little (starts tighter), descending pushes in a little
-        keys = [replace(a, width=a.width / lift), b] if way == "up" else [
-            a, replace(b, width=b.width / lift)]
+        # rising pulls back a little (starts tighter), descending pushes in a little; never
+        # past MAX_ZOOM (the slide may already be tight to fit its travel)
+        tight_end = a if way == "up" else b
+        narrow = tight_end.width / lift
+        if narrow < w_min - 1e-6:
+            conflicts.append(Conflict(
+                field="motion.speed", requested=round(cover / narrow, 3), resolved=MAX_ZOOM,
+                reason=f"crane needs {cover / narrow:.2f}x zoom; at most {MAX_ZOOM}x keeps the "
+                       "picture sharp"))
+        tight_end = replace(tight_end, width=max(w_min, narrow))
+        keys = [tight_end, b] if way == "up" else [a, tight_end]
     elif motion == "orbit":
         roll = ROLL_DEG[speed] * scale * (1.0 if way == "clockwise" else -1.0)
         width = tight(max(1.12, 1.0 + travel), motion)
