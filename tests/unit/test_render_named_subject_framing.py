@@ -75,3 +75,7 @@ def test_a_subject_that_would_stop_the_move_does_not_bring_it_to_a_standstill() 
     planned = bare.keyframes[0].cy - bare.keyframes[-1].cy
     assert first.cy - last.cy >= MIN_TRAVEL * planned > 0
     assert plan.trajectory.settings["named_kept"] == "no"
+    # what was asked for and what was done is said, as for any other limit of the renderer
+    [said] = [c for c in plan.trajectory.conflicts if c.field == "motion.focus_points"]
+    assert said.resolved == "move kept as planned"
+    assert "a named subject may be cut at an end" in said.reason

@@ -159,3 +159,11 @@ def test_the_gates_own_spec_checks_show_their_real_condition() -> None:
     assert rows["fps"]["threshold"] == "= 24 fps"
     assert rows["size"]["threshold"] == "= 1024x576"
     assert rows["audio_streams"]["threshold"] == "no audio stream"
+
+
+def test_an_old_report_without_checks_shows_its_channel_flicker_against_the_limit() -> None:
+    from video_agent.serve.panel import quality_checks
+
+    rows = quality_checks({"metrics": {"flicker_channel": 4.8, "jitter_px": 0.02}})
+    [row] = [r for r in rows if r["metric"] == "flicker_channel"]
+    assert (row["outcome"], row["threshold"]) == ("fail", "<= 2 % of level")

@@ -14,6 +14,7 @@ _METRIC_CHECKS: tuple[tuple[str, str, str, str, str], ...] = (
     ("no jumps", "max_jump_px", "px", "max_jump_px", "max"),
     ("steady brightness", "flicker_luma", "luma 0-255", "max_flicker_luma", "max"),
     ("steady colour", "flicker_color", "a*b*", "max_flicker_color", "max"),
+    ("steady colour channels", "flicker_channel", "% of level", "max_flicker_channel", "max"),
     ("no frozen stretch", "frozen_max_s", "s", "max_frozen_s", "max"),
     ("no black frames", "black_frames", "frames", "max_black_frames", "max"),
     ("no blank frames", "blank_frames", "frames", "max_black_frames", "max"),

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from video_agent.adapters.render.trajectory import Camera, Trajectory, clamp, max_width
+from video_agent.models import Conflict
 
 Box = tuple[float, float, float, float]
 """``(x0, y0, x1, y1)`` in source pixels."""
@@ -134,10 +135,19 @@ def frame_ends(traj: Trajectory, subjects: Sequence[Box], named: Sequence[Box] =
     planned = list(traj.keyframes)
     floor = MIN_TRAVEL * _travel(planned)
     keys, kept = _settled_ends(traj, faces + boxes), "whole"
+    conflicts = list(traj.conflicts)
     if boxes and _travel(keys) < floor:
+        whole_share = _travel(keys) / _travel(planned)
         keys, kept = _settled_ends(traj, faces + [_core(b) for b in boxes]), "core"
         if _travel(keys) < floor:
             keys, kept = _settled_ends(traj, faces), "no"
+        conflicts.append(Conflict(
+            field="motion.focus_points", requested="named subjects whole at both ends",
+            resolved="only their core kept whole" if kept == "core" else "move kept as planned",
+            reason=f"keeping every named subject whole would leave {whole_share:.0%} of the "
+                   f"move's travel (at least {MIN_TRAVEL:.0%}); "
+                   + (f"its core (the box less {CORE_INSET:.0%} on each side) is kept whole"
+                      if kept == "core" else "a named subject may be cut at an end")))
     moved = int(keys[0] != planned[0]) + int(keys[-1] != planned[-1])
     narrowest = min(k.width for k in planned)
     settings = {**traj.settings, "subjects_framed": moved}
@@ -150,4 +160,4 @@ def frame_ends(traj: Trajectory, subjects: Sequence[Box], named: Sequence[Box] =
         settings["zoom"] = round(float(keys[0].width / keys[-1].width), 4)
         settings["travel_px"] = [round(float(keys[-1].cx - keys[0].cx), 2),
                                  round(float(keys[-1].cy - keys[0].cy), 2)]
-    return replace(traj, keyframes=keys, settings=settings)
+    return replace(traj, keyframes=keys, settings=settings, conflicts=conflicts)
