@@ -27,6 +27,9 @@ MAX_ZOOM = 2.0
 """Tightest crop relative to the full (cover) framing."""
 KEN_BURNS_START_ZOOM = 1.06
 """A Ken Burns move starts slightly in, so it has room to drift toward its subject."""
+KEN_BURNS_MERGE = 0.25
+"""Focus points closer than this share of the final crop's width to an earlier one are not
+separate stops of a Ken Burns tour."""
 BREATHING_ZOOM = 0.012
 """Zoom of the 'static' hold (plus the same again times motion_scale): alive, not moving."""
 
@@ -281,9 +284,19 @@ def plan_trajectory(
     elif motion == "ken_burns":
         w0 = cover / KEN_BURNS_START_ZOOM
         w1 = tight(KEN_BURNS_START_ZOOM * zoom_req, motion)
-        keys = [cam(src_w - fx, src_h - fy, w0)]  # start on the far side of the first subject
-        for i, (px, py) in enumerate(pts):
-            keys.append(cam(px, py, w0 * (w1 / w0) ** ((i + 1) / len(pts))))
+        # Details one crop shows together (a face, its hair, an earring) are one stop: a tour
+        # between points a few pixels apart turns the camera back and forth, a visible judder.
+        stops: list[tuple[float, float]] = []
+        for px, py in pts:
+            if all(math.hypot(px - qx, py - qy) >= KEN_BURNS_MERGE * w1 for qx, qy in stops):
+                stops.append((px, py))
+        # Start on the far side of the main subject, call at the others, end on the main one:
+        # the close-up a Ken Burns comes to is its subject (and a face whole at one end at
+        # least, which the quality gate asks of every move over a portrait).
+        stops = stops[1:] + stops[:1]
+        keys = [cam(src_w - fx, src_h - fy, w0)]
+        for i, (px, py) in enumerate(stops):
+            keys.append(cam(px, py, w0 * (w1 / w0) ** ((i + 1) / len(stops))))
     elif motion == "pan":
         keys = list(slide(0, 1.0 if way == "left_to_right" else -1.0))
     elif motion == "truck":

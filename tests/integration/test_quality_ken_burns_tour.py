@@ -1,0 +1,28 @@
+"""A Ken Burns over the example portrait naming its face, hair and earring: the renderer toured
+three points (two of them a few pixels apart) and ended on the last, far from the face, so the
+gate failed it on jitter (0.8-1.0 px) and on a face whole at neither end."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from video_agent.adapters.render import render_clip
+from video_agent.models import MotionSpec, SceneSpec, VideoParams
+from video_agent.quality import assess_clip
+
+PORTRAIT = Path(__file__).resolve().parents[2] / "examples" / "stories" / "images" / "portrait.jpg"
+
+
+@pytest.mark.parametrize("speed", ["slow", "fast"])
+def test_a_ken_burns_over_a_portraits_details_passes(tmp_path: Path, speed: str) -> None:
+    motion = MotionSpec(type="ken_burns", speed=speed, duration=6.0,  # type: ignore[arg-type]
+                        focus_points=["face", "hair", "earring"])
+    clip = tmp_path / "kb.mp4"
+    render_clip(PORTRAIT, clip, motion)
+    report = assess_clip(clip, PORTRAIT, VideoParams(
+        scene=SceneSpec(content="a portrait", number=1, image_url=str(PORTRAIT)),
+        motion=motion), work_dir=tmp_path / "work")
+    assert report.verdict == "pass", report.reasons
+    assert report.metrics["jitter_px"] < 0.35
