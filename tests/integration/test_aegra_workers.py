@@ -136,9 +136,9 @@ async def test_a_killed_instance_loses_no_finished_scene_and_repays_nothing(
     """The story graph runs here and sends its scenes to instance a; b is killed mid-scene. The
     fal ledger is the shared PostgreSQL one (``state_db``), as for workers on many machines."""
     a, b = cluster.instances
-    # The fake account runs one request at a time: scenes finish one by one, 2.5 s apart, so
+    # The fake account runs one request at a time: scenes finish one by one, 4 s apart, so
     # when the first is done the others (some of them on b) are paid for and still running.
-    fake.call(lambda: fake.fake.set_scenario("*", latency_s=2.5, concurrency=1))
+    fake.call(lambda: fake.fake.set_scenario("*", latency_s=4.0, concurrency=1))
     out = tmp_path / "out"
     payload = story(tmp_path, "killed")
     keys = list(payload["scenes"])
