@@ -7,10 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from test_quality_long_fast_moves import rendered_and_judged
 
-from video_agent.adapters.render import render_clip
-from video_agent.models import MotionSpec, SceneSpec, VideoParams
-from video_agent.quality import assess_clip
+from video_agent.models import MotionSpec
 
 PORTRAIT = Path(__file__).resolve().parents[2] / "examples" / "stories" / "images" / "portrait.jpg"
 
@@ -19,10 +18,6 @@ PORTRAIT = Path(__file__).resolve().parents[2] / "examples" / "stories" / "image
 def test_a_ken_burns_over_a_portraits_details_passes(tmp_path: Path, speed: str) -> None:
     motion = MotionSpec(type="ken_burns", speed=speed, duration=6.0,  # type: ignore[arg-type]
                         focus_points=["face", "hair", "earring"])
-    clip = tmp_path / "kb.mp4"
-    render_clip(PORTRAIT, clip, motion)
-    report = assess_clip(clip, PORTRAIT, VideoParams(
-        scene=SceneSpec(content="a portrait", number=1, image_url=str(PORTRAIT)),
-        motion=motion), work_dir=tmp_path / "work")
+    report = rendered_and_judged(tmp_path, PORTRAIT, motion)
     assert report.verdict == "pass", report.reasons
     assert report.metrics["jitter_px"] < 0.35

@@ -15,8 +15,23 @@ import pytest
 from viewer_stills import sample
 
 from video_agent.adapters.render import render_clip
-from video_agent.models import MotionSpec, SceneSpec, VideoParams
+from video_agent.models import MotionSpec, QualityReport, SceneSpec, VideoParams
 from video_agent.quality import assess_clip
+
+
+def rendered_and_judged(tmp_path: Path, still: Path, motion: MotionSpec) -> QualityReport:
+    """The embedded renderer's clip of ``motion`` over ``still``, judged against the still."""
+    clip = tmp_path / "clip.mp4"
+    render_clip(still, clip, motion)
+    return assess_clip(clip, still, VideoParams(
+        scene=SceneSpec(content=still.stem, number=1, image_url=str(still)), motion=motion),
+        work_dir=tmp_path / "work")
+
+
+def _sample_still(tmp_path: Path, name: str) -> Path:
+    still = tmp_path / f"{name}.png"
+    cv2.imwrite(str(still), cv2.cvtColor(sample(name), cv2.COLOR_RGB2BGR))
+    return still
 
 
 @pytest.mark.parametrize(("name", "way", "seconds"), [
@@ -25,26 +40,14 @@ from video_agent.quality import assess_clip
     ("hubble_deep_field", "counterclockwise", 6.0), ("hubble_deep_field", "clockwise", 10.0)])
 def test_a_long_fast_orbit_of_a_small_photo_passes(tmp_path: Path, name: str, way: str,
                                                    seconds: float) -> None:
-    still = tmp_path / f"{name}.png"
-    cv2.imwrite(str(still), cv2.cvtColor(sample(name), cv2.COLOR_RGB2BGR))
     motion = MotionSpec(type="orbit", speed="fast", direction=way, duration=seconds)
-    clip = tmp_path / "orbit.mp4"
-    render_clip(still, clip, motion)
-    report = assess_clip(clip, still, VideoParams(
-        scene=SceneSpec(content="a rocket on its pad at dusk", number=1, image_url=str(still)),
-        motion=motion), work_dir=tmp_path / "work")
+    report = rendered_and_judged(tmp_path, _sample_still(tmp_path, name), motion)
     assert report.verdict == "pass", report.reasons
     assert report.metrics["frozen_max_s"] <= 0.5
 
 
 @pytest.mark.parametrize("name", ["camera", "hubble_deep_field"])
 def test_a_long_fast_crane_over_a_square_photo_passes(tmp_path: Path, name: str) -> None:
-    still = tmp_path / f"{name}.png"
-    cv2.imwrite(str(still), cv2.cvtColor(sample(name), cv2.COLOR_RGB2BGR))
     motion = MotionSpec(type="crane", speed="fast", duration=8.0)
-    clip = tmp_path / "crane.mp4"
-    render_clip(still, clip, motion)
-    report = assess_clip(clip, still, VideoParams(
-        scene=SceneSpec(content="a crane shot", number=1, image_url=str(still)),
-        motion=motion), work_dir=tmp_path / "work")
+    report = rendered_and_judged(tmp_path, _sample_still(tmp_path, name), motion)
     assert report.verdict == "pass", report.reasons
