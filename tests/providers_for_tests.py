@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
 from video_agent.adapters.providers.base import Progress, ProviderError
+from video_agent.adapters.render import render_clip
 from video_agent.context import VideoAgentContext
 from video_agent.models import GenerationRequest, GenerationResult, ProviderCapabilities
 
@@ -34,6 +36,22 @@ class _BrokenClip(_Base):
         path = Path(request.work_dir) / "broken.mp4"
         path.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 4000)
         return GenerationResult(path=str(path), provider=self.name, model=self.model)
+
+
+class _Slow(_Base):
+    """Works for ``SLOW_S`` seconds (the event loop free, as a remote provider leaves it), then
+    renders the clip with the embedded renderer; ``slow_calls`` keeps when each wait ended."""
+
+    async def generate(self, request: GenerationRequest, progress: Progress) -> GenerationResult:
+        await asyncio.sleep(SLOW_S)
+        slow_calls.append(time.perf_counter())
+        path = Path(request.work_dir) / "slow.mp4"
+        await asyncio.to_thread(render_clip, request.image.path, path, request.params.motion)
+        return GenerationResult(path=str(path), provider=self.name, model=self.model)
+
+
+SLOW_S = 1.5
+slow_calls: list[float] = []
 
 
 class _Crashing(_Base):
@@ -65,3 +83,7 @@ def crashing(ctx: VideoAgentContext) -> _Crashing:
 
 def blocking(ctx: VideoAgentContext) -> _Blocking:
     return _Blocking("blocking")
+
+
+def slow(ctx: VideoAgentContext) -> _Slow:
+    return _Slow("slow")

@@ -1,6 +1,6 @@
 """The quality gate: probe, repair and judge every clip against the spec and its source still."""
 
-from video_agent.quality.assess import assess_clip, measure, spec_reasons
+from video_agent.quality.assess import assess_clip, measure, prepare_still, spec_reasons
 from video_agent.quality.probe import probe
 from video_agent.quality.repair import RepairPlan, plan_repair
 from video_agent.quality.settings import QualityError, QualitySettings
@@ -14,6 +14,7 @@ __all__ = [
     "assess_clip",
     "measure",
     "plan_repair",
+    "prepare_still",
     "probe",
     "spec_reasons",
 ]

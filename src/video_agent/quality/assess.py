@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, TypedDict, Unpack
@@ -17,6 +16,7 @@ from typing import Literal, TypedDict, Unpack
 import cv2
 import numpy as np
 
+from video_agent import cpu_pool
 from video_agent.models import (
     ProbeInfo,
     QualityCheck,
@@ -84,6 +84,14 @@ class _Still:
         facts.faces(gray)
         facts.named(gray, names)
         return cls(rgb, gray, facts)
+
+
+def prepare_still(path: str | Path, names: Sequence[str] = ()) -> None:
+    """Find on a still what the gate will look for (its faces, its named subjects), ahead of
+    the clip: the graph calls it while a provider makes the clip, so the gate finds the
+    results in the ``memo`` and pays only for reading the still. A still that cannot be read
+    is left for the gate to report."""
+    _Still.read(path, names)
 
 
 def measure(frames: AnalysisFrames, source_gray: np.ndarray | None,
@@ -208,21 +216,19 @@ def _assess(path: Path, source_image: str | Path | None, params: VideoParams,
     repairing = plan.needed and not plan.refused
     if repairing:
         destination.parent.mkdir(parents=True, exist_ok=True)
-    # The still is read and searched in a second thread while the clip decodes (OpenCV and
-    # PyAV let go of the GIL), so the gate's wall time is mostly the decode's.
-    with ThreadPoolExecutor(1, thread_name_prefix="still") as side:
-        still = (side.submit(_Still.read, source_image, params.motion.focus_points)
-                 if source_image is not None else None)
-        try:  # one decode: analysis frames, and the repair written as they stream by
-            done = one_pass(path, plan if repairing else None, s,
-                            partial if repairing else None)
-        except Exception as exc:  # PyAV raises many error types; the gate must not.
-            partial.unlink(missing_ok=True)
-            what = "repair failed" if repairing else "decoding failed"
-            return report("fail", [_file_fail(f"{what}: {type(exc).__name__}: "
-                                              f"{_one_line(exc)}")],
-                          probe=info, repairs=_named(plan), path=str(path))
-        source = still.result() if still is not None else None
+    # The still is read (and searched, unless ``prepare_still`` did) in a helper thread while
+    # the clip decodes (OpenCV and PyAV let go of the GIL).
+    still = (cpu_pool.helpers().submit(_Still.read, source_image, params.motion.focus_points)
+             if source_image is not None else None)
+    try:  # one decode: analysis frames, and the repair written as they stream by
+        done = one_pass(path, plan if repairing else None, s, partial if repairing else None)
+    except Exception as exc:  # PyAV raises many error types; the gate must not.
+        partial.unlink(missing_ok=True)
+        what = "repair failed" if repairing else "decoding failed"
+        return report("fail", [_file_fail(f"{what}: {type(exc).__name__}: "
+                                          f"{_one_line(exc)}")],
+                      probe=info, repairs=_named(plan), path=str(path))
+    source = still.result() if still is not None else None
     frames = done.frames
     if frames.count == 0:
         partial.unlink(missing_ok=True)

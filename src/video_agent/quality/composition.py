@@ -14,7 +14,8 @@ The plan's named subjects (a "lighthouse", a "menu_book": focus points that are 
 people or the horizon) are found on the still as the renderer finds them (the saliency box of
 ``focus.find_focus_points``) and judged on the same sampled frames: one cut by the frame edge
 on the first or last frame (``NAMED_PRESENT`` to ``min_face_coverage`` of its box in frame)
-fails the clip, and so does a move that loses them (no named subject
+is flagged (failed with ``fail_on_composition``: a saliency box is rougher than a face), and a
+move that loses them fails (no named subject
 or face whole at either end, and a named subject whole in fewer than half of the sampled
 frames). A scene naming no such subject, or whose
 subjects saliency does not find (a thirds guess has no box), is judged on its faces alone.
@@ -34,6 +35,7 @@ import numpy as np
 
 from video_agent.cascades import CONFIRM_FACE, EYES, FRONTAL_FACE, borrowed
 from video_agent.models import QualityCheck
+from video_agent.quality.memo import Memo, digest
 from video_agent.quality.settings import QualitySettings
 from video_agent.quality.windows import Box, WindowTrack
 
@@ -92,12 +94,27 @@ def _confirmed(gray: np.ndarray, x: float, y: float, w: float, small: bool) -> b
     return len(eyes) >= (2 if small else 1)
 
 
+_FACES: Memo[tuple[Face, ...]] = Memo()
+_NAMED: Memo[tuple[Named, ...]] = Memo()
+
+
+def forget() -> None:
+    """Forget the faces and named subjects found so far (``memo``): the next search is cold."""
+    _FACES.clear()
+    _NAMED.clear()
+
+
 def find_faces(gray: np.ndarray) -> list[Face]:
     """Confirmed frontal faces of a gray still, largest first.
 
     Searched on a copy at most ``DETECT_SIDE`` long; the smallest face seen is about
-    ``MIN_FACE_PX`` pixels wide there (about 3% of the still's longest side).
+    ``MIN_FACE_PX`` pixels wide there (about 3% of the still's longest side). Searched once per
+    still and process (``memo``).
     """
+    return list(_FACES.get(digest(gray), lambda: tuple(_search_faces(gray))))
+
+
+def _search_faces(gray: np.ndarray) -> list[Face]:
     h, w = gray.shape[:2]
     k = min(1.0, DETECT_SIDE / max(h, w))
     small = gray if k >= 1.0 else cv2.resize(gray, None, fx=k, fy=k,
@@ -231,10 +248,15 @@ def find_named(gray: np.ndarray, names: Sequence[str]) -> list[Named]:
     the gate does not load the renderer), with the names in the plan's order, so each subject
     gets the saliency peak the renderer gave it; none when no name is a subject word.
     """
-    from video_agent.adapters.render.focus import find_focus_points, is_subject_name
-
     if not names_a_subject(names):
         return []
+    return list(_NAMED.get((digest(gray), tuple(names)),
+                           lambda: tuple(_search_named(gray, names))))
+
+
+def _search_named(gray: np.ndarray, names: Sequence[str]) -> list[Named]:
+    from video_agent.adapters.render.focus import find_focus_points, is_subject_name
+
     # names are placed in order: those after the last subject word change nothing here, and
     # leaving them out spares a face search when the face words come last
     last = max(k for k, n in enumerate(names) if is_subject_name(n))

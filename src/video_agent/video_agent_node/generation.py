@@ -13,7 +13,7 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from video_agent import faultpoints
+from video_agent import cpu_pool, faultpoints
 from video_agent.adapters.providers.base import ProviderError, VideoProvider
 from video_agent.adapters.providers.registry import ProviderSpecError
 from video_agent.adapters.storage import SceneStorage
@@ -30,6 +30,7 @@ from video_agent.models import (
     Take,
     VideoParams,
 )
+from video_agent.quality import prepare_still
 from video_agent.reasoning import build_prompt, fit_to_capabilities
 from video_agent.state import SceneState, scene_update
 from video_agent.video_agent_node.common import Reporter, context_of, scene_of, storage_of
@@ -66,6 +67,9 @@ async def attempt(state: SceneState, runtime: Runtime[VideoAgentContext], slot: 
         work_dir=work_dir,
         generation=await _generation(storage, story_id, scene.key, slot, state))
     report(0.0, f"{provider.name}:{provider.model}")
+    # What the gate looks for on the still (faces, named subjects) is found while the provider
+    # works, so judging the clip costs little more than decoding it (``prepare_still``).
+    cpu_pool.helpers().submit(prepare_still, request.image.path, fitted.motion.focus_points)
     try:
         result = await asyncio.wait_for(provider.generate(request, report),
                                         timeout=ctx.provider_timeout_s)

@@ -1,0 +1,112 @@
+"""The still's faces are searched once per scene: ahead of the clip while the provider works
+(``prepare_still``), then shared by the renderer and every gate of the scene."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import providers_for_tests
+from conftest import write_story
+from face_stills import EXAMPLES
+from video_agent.adapters.render import render_clip
+from video_agent.context import VideoAgentContext
+from video_agent.models import MotionSpec, SceneSpec, VideoParams
+from video_agent.quality import assess_clip, composition, prepare_still
+from video_agent.runner import run_story
+from video_agent.story import load_story
+
+
+ended: list[float] = []
+"""When each counted search ended."""
+
+
+@pytest.fixture
+def searches(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, ...]]:
+    """Every face search that really runs (the memo starts empty)."""
+    calls: list[tuple[int, ...]] = []
+    real = composition._search_faces
+
+    def counted(gray: np.ndarray) -> list[composition.Face]:
+        found = real(gray)
+        calls.append(gray.shape)
+        ended.append(time.perf_counter())
+        return found
+
+    monkeypatch.setattr(composition, "_search_faces", counted)
+    composition.forget()
+    yield calls
+    composition.forget()
+
+
+def test_a_prepared_still_judges_as_a_cold_one_without_a_second_search(
+        tmp_path: Path, searches: list[tuple[int, ...]]) -> None:
+    still = EXAMPLES / "portrait.jpg"
+    motion = MotionSpec(type="pan", duration=4.0, focus_points=["face"])
+    clip = render_clip(still, tmp_path / "pan.mp4", motion).path
+    params = VideoParams(scene=SceneSpec(content="a portrait", number=1, image_url=str(still)),
+                         motion=motion)
+    composition.forget()
+    searches.clear()
+    cold = assess_clip(clip, still, params, work_dir=tmp_path / "cold")
+    assert len(searches) == 1
+    composition.forget()
+    prepare_still(still, motion.focus_points)
+    assert len(searches) == 2
+    warm = assess_clip(clip, still, params, work_dir=tmp_path / "warm")
+    assert len(searches) == 2, "the gate searched a prepared still again"
+    assert warm.verdict == cold.verdict == "pass"
+    assert [c.model_dump() for c in warm.checks] == [c.model_dump() for c in cold.checks]
+    timing = {"measure_s"}
+    assert ({k: v for k, v in warm.metrics.items() if k not in timing}
+            == {k: v for k, v in cold.metrics.items() if k not in timing})
+    assert warm.metrics["main_face_coverage"] > 0, "the face was judged"
+
+
+def test_a_changed_still_is_searched_afresh(tmp_path: Path,
+                                            searches: list[tuple[int, ...]]) -> None:
+    still = tmp_path / "portrait.jpg"
+    shutil.copy(EXAMPLES / "portrait.jpg", still)
+    prepare_still(still)
+    prepare_still(still)
+    assert len(searches) == 1
+    shutil.copy(EXAMPLES / "coffee_table.jpg", still)  # same path, other pixels
+    prepare_still(still)
+    assert len(searches) == 2
+
+
+async def test_a_scene_searches_its_still_once_over_attempts_render_and_gates(
+        tmp_path: Path, searches: list[tuple[int, ...]]) -> None:
+    """Primary clip broken (judged and failed), fallback rendered and judged: one search."""
+    still = tmp_path / "portrait.jpg"
+    shutil.copy(EXAMPLES / "portrait.jpg", still)
+    story_file = write_story(tmp_path / "story.json", "faces", [{
+        "scene_number": 1, "scene_content": "A slow push-in on her face.",
+        "image_path": str(still), "layer1_analysis": "Slow push-in, about 4 seconds."}])
+    ctx = VideoAgentContext(output_dir=str(tmp_path / "out"),
+                            primary="py:providers_for_tests:broken_clip")
+    run = await run_story(load_story(story_file), ctx)
+    meta = run.videos["1"].metadata
+    assert [a["outcome"] for a in meta["attempts"]] == ["ok", "quality_fail", "ok"]
+    assert meta["slot"] == "fallback"
+    assert len(searches) == 1, searches
+
+
+async def test_the_still_is_searched_while_the_provider_works(
+        tmp_path: Path, searches: list[tuple[int, ...]]) -> None:
+    still = tmp_path / "portrait.jpg"
+    shutil.copy(EXAMPLES / "portrait.jpg", still)
+    story_file = write_story(tmp_path / "story.json", "ahead", [{
+        "scene_number": 1, "scene_content": "A slow push-in on her face.",
+        "image_path": str(still), "layer1_analysis": "Slow push-in, about 4 seconds."}])
+    providers_for_tests.slow_calls.clear()
+    ended.clear()
+    ctx = VideoAgentContext(output_dir=str(tmp_path / "out"), primary="py:providers_for_tests:slow")
+    run = await run_story(load_story(story_file), ctx)
+    assert run.videos["1"].metadata["slot"] == "primary"
+    assert len(searches) == 1
+    assert ended[0] < providers_for_tests.slow_calls[0], "searched only after the clip came"
