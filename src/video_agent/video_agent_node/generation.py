@@ -68,8 +68,9 @@ async def attempt(state: SceneState, runtime: Runtime[VideoAgentContext], slot: 
         generation=await _generation(storage, story_id, scene.key, slot, state))
     report(0.0, f"{provider.name}:{provider.model}")
     # What the gate looks for on the still (faces, named subjects) is found while the provider
-    # works, so judging the clip costs little more than decoding it (``prepare_still``).
-    cpu_pool.helpers().submit(prepare_still, request.image.path, fitted.motion.focus_points)
+    # works, so judging the clip costs little more than decoding it (``prepare_still``): a job
+    # of the CPU pool like the others, not awaited.
+    cpu_pool.pool().submit(prepare_still, request.image.path, fitted.motion.focus_points)
     try:
         result = await asyncio.wait_for(provider.generate(request, report),
                                         timeout=ctx.provider_timeout_s)
