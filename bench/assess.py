@@ -89,7 +89,7 @@ def main() -> None:
         face = render_clip(portrait, work / "face.mp4", face_motion).path
         cases = {  # name: clip, its still, its plan
             "texture pan": (good, still, MotionSpec(type="pan", duration=6.0)),
-            "portrait pan (a face: composition judged)": (face, portrait, face_motion),
+            "portrait pan (a face)": (face, portrait, face_motion),
         }
         settings = QualitySettings()
         gray_still = read_gray(still)

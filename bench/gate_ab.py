@@ -7,7 +7,8 @@ the baseline and then this tree, each in a fresh process judging the same clips 
 6 s 1024x576 24 fps pan that passes, the same pan at 1280x720 30 fps that is repaired to
 1024x576 24 fps and judged again, and the fake fal server's Kling-shaped clip (1280x720 30 fps
 with an AAC track) of the same still, repaired the same way. Each process judges each clip
-once to warm up and then ``--runs`` times; printed are the medians of CPU seconds per clip over
+once to warm up and then ``--runs`` times, cold (nothing kept of the still between calls);
+printed are the medians of CPU seconds per clip over
 all rounds and the median of each round's ratio of this tree to the baseline (paired, so load
 drift between rounds cancels).
 """
@@ -29,7 +30,8 @@ CHILD = """
 import json, sys, time
 from pathlib import Path
 from video_agent.models import MotionSpec, SceneSpec, VideoParams
-from video_agent.quality import assess_clip
+from video_agent.quality import assess_clip, composition
+forget = getattr(composition, "forget", lambda: None)  # cold every time: the faces searched
 work, runs = Path(sys.argv[1]), int(sys.argv[2])
 still = work / "source.png"
 params = VideoParams(scene=SceneSpec(content="bench", number=1, image_url=str(still)),
@@ -40,6 +42,7 @@ for name in ("passing", "repaired", "kling"):
     assess_clip(clip, still, params, work_dir=work / "w")
     spent, walls = [], []
     for _ in range(runs):
+        forget()
         start, wall = time.process_time(), time.perf_counter()
         report = assess_clip(clip, still, params, work_dir=work / "w")
         spent.append(time.process_time() - start)
