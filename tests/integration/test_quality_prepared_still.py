@@ -9,17 +9,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from face_stills import EXAMPLES
 
 import providers_for_tests
 from conftest import write_story
-from face_stills import EXAMPLES
 from video_agent.adapters.render import render_clip
 from video_agent.context import VideoAgentContext
 from video_agent.models import MotionSpec, SceneSpec, VideoParams
 from video_agent.quality import assess_clip, composition, prepare_still
 from video_agent.runner import run_story
 from video_agent.story import load_story
-
 
 ended: list[float] = []
 """When each counted search ended."""
@@ -79,18 +78,22 @@ def test_a_changed_still_is_searched_afresh(tmp_path: Path,
     assert len(searches) == 2
 
 
-async def test_a_scene_searches_its_still_once_over_attempts_render_and_gates(
-        tmp_path: Path, searches: list[tuple[int, ...]]) -> None:
-    """Primary clip broken (judged and failed), fallback rendered and judged: one search."""
+async def face_scene(tmp_path: Path, primary: str) -> dict[str, object]:
+    """The metadata of a one-scene story over a copy of the example portrait."""
     still = tmp_path / "portrait.jpg"
     shutil.copy(EXAMPLES / "portrait.jpg", still)
     story_file = write_story(tmp_path / "story.json", "faces", [{
         "scene_number": 1, "scene_content": "A slow push-in on her face.",
         "image_path": str(still), "layer1_analysis": "Slow push-in, about 4 seconds."}])
-    ctx = VideoAgentContext(output_dir=str(tmp_path / "out"),
-                            primary="py:providers_for_tests:broken_clip")
+    ctx = VideoAgentContext(output_dir=str(tmp_path / "out"), primary=primary)
     run = await run_story(load_story(story_file), ctx)
-    meta = run.videos["1"].metadata
+    return run.videos["1"].metadata
+
+
+async def test_a_scene_searches_its_still_once_over_attempts_render_and_gates(
+        tmp_path: Path, searches: list[tuple[int, ...]]) -> None:
+    """Primary clip broken (judged and failed), fallback rendered and judged: one search."""
+    meta = await face_scene(tmp_path, "py:providers_for_tests:broken_clip")
     assert [a["outcome"] for a in meta["attempts"]] == ["ok", "quality_fail", "ok"]
     assert meta["slot"] == "fallback"
     assert len(searches) == 1, searches
@@ -98,15 +101,9 @@ async def test_a_scene_searches_its_still_once_over_attempts_render_and_gates(
 
 async def test_the_still_is_searched_while_the_provider_works(
         tmp_path: Path, searches: list[tuple[int, ...]]) -> None:
-    still = tmp_path / "portrait.jpg"
-    shutil.copy(EXAMPLES / "portrait.jpg", still)
-    story_file = write_story(tmp_path / "story.json", "ahead", [{
-        "scene_number": 1, "scene_content": "A slow push-in on her face.",
-        "image_path": str(still), "layer1_analysis": "Slow push-in, about 4 seconds."}])
     providers_for_tests.slow_calls.clear()
     ended.clear()
-    ctx = VideoAgentContext(output_dir=str(tmp_path / "out"), primary="py:providers_for_tests:slow")
-    run = await run_story(load_story(story_file), ctx)
-    assert run.videos["1"].metadata["slot"] == "primary"
+    meta = await face_scene(tmp_path, "py:providers_for_tests:slow")
+    assert meta["slot"] == "primary"
     assert len(searches) == 1
     assert ended[0] < providers_for_tests.slow_calls[0], "searched only after the clip came"
