@@ -16,7 +16,7 @@ from conftest import write_story
 from video_agent.adapters.render import render_clip
 from video_agent.context import VideoAgentContext
 from video_agent.models import MotionSpec, SceneSpec, VideoParams
-from video_agent.quality import assess_clip, composition, prepare_still
+from video_agent.quality import assess, assess_clip, composition, prepare_still
 from video_agent.runner import run_story
 from video_agent.story import load_story
 
@@ -64,6 +64,31 @@ def test_a_prepared_still_judges_as_a_cold_one_without_a_second_search(
     assert ({k: v for k, v in warm.metrics.items() if k not in timing}
             == {k: v for k, v in cold.metrics.items() if k not in timing})
     assert warm.metrics["main_face_coverage"] > 0, "the face was judged"
+
+
+def test_the_gate_takes_the_prepared_still_and_reads_a_rewritten_one_afresh(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    still = tmp_path / "still.jpg"
+    shutil.copy(EXAMPLES / "portrait.jpg", still)
+    motion = MotionSpec(type="pan", duration=4.0)
+    clip = render_clip(still, tmp_path / "pan.mp4", motion).path
+    params = VideoParams(scene=SceneSpec(content="a still", number=1, image_url=str(still)),
+                         motion=motion)
+    reads: list[str] = []
+    real = assess.read_rgb
+    monkeypatch.setattr(assess, "read_rgb", lambda path: reads.append(str(path)) or real(path))
+    cold = assess_clip(clip, still, params, work_dir=tmp_path / "w")
+    prepare_still(still)
+    assert len(reads) == 2
+    warm = assess_clip(clip, still, params, work_dir=tmp_path / "w")
+    assert len(reads) == 2, "the gate read the still again"
+    assert warm.verdict == cold.verdict == "pass" and warm.reasons == cold.reasons
+
+    prepare_still(still)
+    shutil.copy(EXAMPLES / "coffee_table.jpg", still)  # rewritten after it was prepared
+    changed = assess_clip(clip, still, params, work_dir=tmp_path / "w")
+    assert len(reads) == 4, "the rewritten still was not read afresh"
+    assert changed.verdict == "fail" and any(r.startswith("fidelity") for r in changed.reasons)
 
 
 def test_a_changed_still_is_searched_afresh(tmp_path: Path,

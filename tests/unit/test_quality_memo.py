@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from video_agent.quality.memo import Memo, digest
+from video_agent.quality.memo import Memo, Waiting, digest
 
 
 def test_a_known_key_is_not_searched_again() -> None:
@@ -87,3 +87,25 @@ def test_the_digest_tells_apart_one_pixel_and_one_shape() -> None:
     assert digest(image.reshape(60, 40)) != digest(image)
     assert digest(image.astype(np.uint16)) != digest(image)
     assert digest(np.zeros((40, 60, 3), np.uint8)[:, :, 0]) == digest(image)  # a view: pixels
+
+
+def test_a_waiting_value_is_handed_over_once() -> None:
+    waiting: Waiting[str] = Waiting(limit=100)
+    waiting.put("still", "read", 10)
+    assert waiting.take("still") == "read"
+    assert waiting.take("still") is None
+    assert waiting.take("other") is None
+
+
+def test_waiting_values_stay_within_their_bytes_the_oldest_dropped() -> None:
+    waiting: Waiting[int] = Waiting(limit=100)
+    for key in range(4):
+        waiting.put(key, key, 40)
+    assert len(waiting) == 2
+    assert waiting.take(0) is None and waiting.take(1) is None
+    assert waiting.take(3) == 3
+    waiting.put("huge", 1, 101)  # larger than the limit: never kept
+    assert waiting.take("huge") is None
+    waiting.put("a", 1, 10)
+    waiting.put("a", 2, 10)  # the newer replaces the older
+    assert waiting.take("a") == 2 and len(waiting) == 1

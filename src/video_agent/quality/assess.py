@@ -7,6 +7,7 @@ encoder and OpenCV object is made per call (see ``frames``, ``probe``, ``repair`
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from video_agent.quality import metrics as m
 from video_agent.quality.checks import StillFacts, failures, measure_checks, spec_checks
 from video_agent.quality.confirm import confirm_written
 from video_agent.quality.frames import AnalysisFrames
+from video_agent.quality.memo import Waiting
 from video_agent.quality.probe import probe
 from video_agent.quality.repair import RepairPlan, plan_repair
 from video_agent.quality.settings import QualityError, QualitySettings
@@ -85,13 +87,42 @@ class _Still:
         facts.named(gray, names)
         return cls(rgb, gray, facts)
 
+    @classmethod
+    def take(cls, path: str | Path, names: Sequence[str] = ()) -> _Still:
+        """The still ``prepare_still`` read for this gate (the file unchanged since), or the
+        still read now."""
+        key = _file_key(path)
+        ready = _PREPARED.take(key) if key is not None else None
+        if ready is None or ready.gray is None:
+            return cls.read(path, names)
+        ready.facts.named(ready.gray, names)  # other names than prepared: searched (memo)
+        return ready
+
+
+PREPARED_BYTES = 64 * 2**20
+"""Stills read ahead and not yet taken by their gate: at most this many bytes (about ten
+1536x1024 stills); the oldest go first."""
+_PREPARED: Waiting[_Still] = Waiting(PREPARED_BYTES)
+
+
+def _file_key(path: str | Path) -> tuple[str, int, int, int] | None:
+    """What tells this file apart from any other or a rewrite of it (None: no such file)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return os.path.realpath(path), st.st_size, st.st_mtime_ns, st.st_ino
+
 
 def prepare_still(path: str | Path, names: Sequence[str] = ()) -> None:
-    """Find on a still what the gate will look for (its faces, its named subjects), ahead of
-    the clip: the graph calls it while a provider makes the clip, so the gate finds the
-    results in the ``memo`` and pays only for reading the still. A still that cannot be read
-    is left for the gate to report."""
-    _Still.read(path, names)
+    """Read a still and find on it what the gate will look for (its faces, its named subjects),
+    ahead of the clip: the graph calls it while a provider makes the clip. The next gate of
+    the unchanged file takes the still as read, and any gate finds the faces in the ``memo``;
+    a still that cannot be read is left for the gate to report."""
+    key = _file_key(path)  # taken first: a file rewritten during the read is not kept
+    still = _Still.read(path, names)
+    if key is not None and still.rgb is not None and still.gray is not None:
+        _PREPARED.put(key, still, still.rgb.nbytes + still.gray.nbytes)
 
 
 def measure(frames: AnalysisFrames, source_gray: np.ndarray | None,
@@ -218,7 +249,7 @@ def _assess(path: Path, source_image: str | Path | None, params: VideoParams,
         destination.parent.mkdir(parents=True, exist_ok=True)
     # The still is read (and searched, unless ``prepare_still`` did) in a helper thread while
     # the clip decodes (OpenCV and PyAV let go of the GIL).
-    still = (cpu_pool.helpers().submit(_Still.read, source_image, params.motion.focus_points)
+    still = (cpu_pool.helpers().submit(_Still.take, source_image, params.motion.focus_points)
              if source_image is not None else None)
     try:  # one decode: analysis frames, and the repair written as they stream by
         done = one_pass(path, plan if repairing else None, s, partial if repairing else None)

@@ -80,3 +80,33 @@ class Memo(Generic[T]):
     def __len__(self) -> int:
         with self._lock:
             return len(self._done)
+
+
+class Waiting(Generic[T]):
+    """Things made ahead for one later taker, by key: the newest first, at most ``limit``
+    bytes of them (the oldest are dropped, as a taker that never comes would leave them)."""
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._lock = threading.Lock()
+        self._items: OrderedDict[Hashable, tuple[T, int]] = OrderedDict()
+
+    def put(self, key: Hashable, value: T, size: int) -> None:
+        """Keep ``value`` (``size`` bytes) for the next ``take`` of ``key``."""
+        if size > self._limit:
+            return
+        with self._lock:
+            self._items.pop(key, None)
+            self._items[key] = (value, size)
+            while sum(s for _, s in self._items.values()) > self._limit:
+                self._items.popitem(last=False)
+
+    def take(self, key: Hashable) -> T | None:
+        """The value kept for ``key``, handed over once (None when there is none)."""
+        with self._lock:
+            item = self._items.pop(key, None)
+        return None if item is None else item[0]
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._items)
