@@ -423,7 +423,7 @@ def motion(gray: np.ndarray, times: np.ndarray, scale: float,
         skip: per-pair mask (length n-1) of pairs to leave out (cuts, black frames).
         steps: ``pair_steps(gray)`` when already tracked (``track_pairs``).
     """
-    steps = (pair_steps(gray) if steps is None else steps.copy()) * scale
+    steps = (pair_steps(gray) if steps is None else steps) * scale  # a new array
     if skip is not None:
         steps[skip] = np.nan
     valid = ~np.isnan(steps[:, 0])
