@@ -38,7 +38,7 @@ from defect_clips import _image, pan_frames, source_image, write_clip  # noqa: E
 
 from video_agent.adapters.render import render_clip  # noqa: E402
 from video_agent.models import MotionSpec, SceneSpec, VideoParams  # noqa: E402
-from video_agent.quality import QualitySettings, assess_clip, composition, prepare_still  # noqa: E402
+from video_agent.quality import QualitySettings, assess_clip, forget, prepare_still  # noqa: E402
 from video_agent.quality.assess import measure, read_gray  # noqa: E402
 from video_agent.quality.frames import decode_for_analysis  # noqa: E402
 
@@ -114,7 +114,7 @@ def main() -> None:
 
             def before() -> None:
                 if cold:
-                    composition.forget()
+                    forget()
                 else:  # as the graph does while the provider makes the clip
                     prepare_still(image, motion.focus_points)
 
@@ -172,7 +172,7 @@ def gate_off(clip: Path, still: Path, work: Path) -> Step:
     params = VideoParams(scene=SceneSpec(content="bench", number=1, image_url=str(still)),
                          motion=MotionSpec(type="pan", duration=6.0))
     return Step(lambda: assess_clip(clip, still, params, work_dir=work / "w"),
-                composition.forget)
+                forget)
 
 
 if __name__ == "__main__":

@@ -34,6 +34,25 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: float = 600,
                           env={**os.environ, **(env or {}), "COLUMNS": "200"})
 
 
+def drain_cpu_pools(timeout: float = 120) -> None:
+    """Return once every job queued in the CPU pools before the call has ended. A scene prepares
+    its still in the CPU pool without awaiting it, so such a job of an earlier test may still be
+    running when a test that counts searches or loads starts. Every worker of a pool is made to
+    wait at one barrier: when all have reached it, none is running an earlier job. The main pool
+    goes first, as its jobs wait on the helpers' jobs."""
+    import threading
+
+    from video_agent import cpu_pool
+
+    for executor in (cpu_pool.pool(), cpu_pool.helpers()):
+        workers = executor._max_workers
+        together = threading.Barrier(workers + 1, timeout=timeout)
+        waits = [executor.submit(together.wait) for _ in range(workers)]
+        together.wait()
+        for done in waits:
+            done.result(timeout=timeout)
+
+
 def write_story(path: Path, story_id: str, scenes: list[dict], **extra: object) -> Path:
     path.write_text(json.dumps({"story_id": story_id, "scenes": scenes, **extra}))
     return path

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -12,11 +13,11 @@ import pytest
 from face_stills import EXAMPLES
 
 import providers_for_tests
-from conftest import write_story
+from conftest import drain_cpu_pools, write_story
 from video_agent.adapters.render import render_clip
 from video_agent.context import VideoAgentContext
 from video_agent.models import MotionSpec, SceneSpec, VideoParams
-from video_agent.quality import assess, assess_clip, composition, prepare_still
+from video_agent.quality import assess, assess_clip, composition, forget, prepare_still
 from video_agent.runner import run_story
 from video_agent.story import load_story
 
@@ -24,9 +25,18 @@ ended: list[float] = []
 """When each counted search ended."""
 
 
+@pytest.fixture(autouse=True)
+def cold() -> Iterator[None]:
+    """No job of an earlier test running (it would be counted), nothing found or read ahead."""
+    drain_cpu_pools()
+    forget()
+    yield
+    forget()
+
+
 @pytest.fixture
 def searches(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, ...]]:
-    """Every face search that really runs (the memo starts empty)."""
+    """Every face search that really runs."""
     calls: list[tuple[int, ...]] = []
     real = composition._search_faces
 
@@ -37,9 +47,7 @@ def searches(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, ...]]:
         return found
 
     monkeypatch.setattr(composition, "_search_faces", counted)
-    composition.forget()
-    yield calls
-    composition.forget()
+    return calls
 
 
 def test_a_prepared_still_judges_as_a_cold_one_without_a_second_search(
@@ -49,11 +57,11 @@ def test_a_prepared_still_judges_as_a_cold_one_without_a_second_search(
     clip = render_clip(still, tmp_path / "pan.mp4", motion).path
     params = VideoParams(scene=SceneSpec(content="a portrait", number=1, image_url=str(still)),
                          motion=motion)
-    composition.forget()
+    forget()
     searches.clear()
     cold = assess_clip(clip, still, params, work_dir=tmp_path / "cold")
     assert len(searches) == 1
-    composition.forget()
+    forget()
     prepare_still(still, motion.focus_points)
     assert len(searches) == 2
     warm = assess_clip(clip, still, params, work_dir=tmp_path / "warm")
@@ -85,9 +93,14 @@ def test_the_gate_takes_the_prepared_still_and_reads_a_rewritten_one_afresh(
     assert warm.verdict == cold.verdict == "pass" and warm.reasons == cold.reasons
 
     prepare_still(still)
+    forget()  # the gate after it is cold
+    assess_clip(clip, still, params, work_dir=tmp_path / "w")
+    assert len(reads) == 4, "a forgotten prepared still was taken"
+
+    prepare_still(still)
     shutil.copy(EXAMPLES / "coffee_table.jpg", still)  # rewritten after it was prepared
     changed = assess_clip(clip, still, params, work_dir=tmp_path / "w")
-    assert len(reads) == 4, "the rewritten still was not read afresh"
+    assert len(reads) == 6, "the rewritten still was not read afresh"
     assert changed.verdict == "fail" and any(r.startswith("fidelity") for r in changed.reasons)
 
 

@@ -78,6 +78,13 @@ def test_clear_forgets_everything() -> None:
     assert memo.get("a", lambda: 2) == 2
 
 
+def test_cleared_waiting_hands_nothing_over() -> None:
+    waiting: Waiting[str] = Waiting(100)
+    waiting.put("a", "still", 10)
+    waiting.clear()
+    assert len(waiting) == 0 and waiting.take("a") is None
+
+
 def test_the_digest_tells_apart_one_pixel_and_one_shape() -> None:
     image = np.zeros((40, 60), np.uint8)
     assert digest(image) == digest(image.copy())

@@ -25,6 +25,7 @@ from video_agent.models import (
     QualityReport,
     VideoParams,
 )
+from video_agent.quality import composition
 from video_agent.quality import metrics as m
 from video_agent.quality.checks import StillFacts, failures, measure_checks, spec_checks
 from video_agent.quality.confirm import confirm_written
@@ -123,6 +124,12 @@ def prepare_still(path: str | Path, names: Sequence[str] = ()) -> None:
     still = _Still.read(path, names)
     if key is not None and still.rgb is not None and still.gray is not None:
         _PREPARED.put(key, still, still.rgb.nbytes + still.gray.nbytes)
+
+
+def forget() -> None:
+    """Forget every still read ahead and every face or subject found: the next gate is cold."""
+    _PREPARED.clear()
+    composition.forget()
 
 
 def measure(frames: AnalysisFrames, source_gray: np.ndarray | None,

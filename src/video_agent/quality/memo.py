@@ -107,6 +107,11 @@ class Waiting(Generic[T]):
             item = self._items.pop(key, None)
         return None if item is None else item[0]
 
+    def clear(self) -> None:
+        """Drop everything waiting."""
+        with self._lock:
+            self._items.clear()
+
     def __len__(self) -> int:
         with self._lock:
             return len(self._items)
