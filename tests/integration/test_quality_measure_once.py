@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from defect_clips import _black, _image, pan_frames, source_image, write_clip
 
+from conftest import drain_cpu_pools
 from video_agent.models import MotionSpec, SceneSpec, VideoParams
 from video_agent.quality import assess, assess_clip
 
@@ -18,7 +19,9 @@ def _params(still: Path) -> VideoParams:
 
 
 def _counting(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Record the frame count of every clip ``measure_checks`` is given."""
+    """Record the frame count of every clip ``measure_checks`` is given (from now on: no gate
+    an earlier test left running in the CPU pool is counted)."""
+    drain_cpu_pools()
     seen: list[int] = []
     real = assess.measure_checks
 
