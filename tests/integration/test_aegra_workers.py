@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from langgraph_sdk import get_client
 
@@ -137,7 +138,7 @@ async def test_a_killed_instance_loses_no_finished_scene_and_repays_nothing(
     fal ledger is the shared PostgreSQL one (``state_db``), as for workers on many machines."""
     a, b = cluster.instances
     # The fake account runs one request at a time: scenes finish one by one, 4 s apart, so
-    # when the first is done the others (some of them on b) are paid for and still running.
+    # when the first is done others (some of them on b) are paid for and still running.
     fake.call(lambda: fake.fake.set_scenario("*", latency_s=4.0, concurrency=1))
     out = tmp_path / "out"
     payload = story(tmp_path, "killed")
@@ -149,6 +150,7 @@ async def test_a_killed_instance_loses_no_finished_scene_and_repays_nothing(
     finished_before, victims = await wait_for_kill_point(cluster, b, fake, out, keys,
                                                           story_task)
     b.kill()
+    killed_at = time.time_ns()
     result = await asyncio.wait_for(story_task, timeout=300)
 
     assert sorted(result["videos"], key=int) == keys, result.get("errors")
@@ -162,22 +164,44 @@ async def test_a_killed_instance_loses_no_finished_scene_and_repays_nothing(
     for key in keys:
         assert_spec_clip(Path(result["videos"][key].path))
     runs = await scene_runs(a.url, "killed", keys)
+    # A victim may have ended on b in the moment between the last look and the kill.
+    ended_on_b = {k for k in victims
+                  if (out / "killed" / f"scene_{k}" / "video.mp4").stat().st_mtime_ns < killed_at}
+    assert set(victims) - ended_on_b, "no scene of the killed instance was left running"
     for key in victims:  # b's run on the scene was taken over by a, not doubled
         assert len(runs[key]) == 1 and runs[key][0]["status"] == "success", runs[key]
-        assert cluster.owner_of(runs[key][0]["run_id"]) == ["a", "b"]
+        owners = ["b"] if key in ended_on_b else ["a", "b"]
+        assert cluster.owner_of(runs[key][0]["run_id"]) == owners
+
+
+def paid_scenes(database_url: str, story_id: str) -> set[str]:
+    """Scenes of ``story_id`` whose fal request the shared ledger records as submitted."""
+    with psycopg.connect(database_url, connect_timeout=5) as conn:
+        try:
+            rows = conn.execute("SELECT scene FROM fal_requests WHERE story_id=%s"
+                                " AND request_id IS NOT NULL", (story_id,)).fetchall()
+        except psycopg.errors.UndefinedTable:  # the ledger makes its tables on first use
+            return set()
+    return {str(row[0]) for row in rows}
 
 
 async def wait_for_kill_point(cluster: Cluster, victim: Instance, fake: FakeFalServer, out: Path,
                               keys: list[str],
                               story_task: asyncio.Task) -> tuple[dict[str, int], list[str]]:
-    """Wait until every scene is paid for, some are finished, and ``victim`` is running scenes
-    that are not; return the finished scenes' video mtimes and the victim's unfinished scenes."""
+    """Wait until some scenes are finished and ``victim`` is running scenes that are not, each
+    of them paid for (its fal request recorded as submitted); return the finished scenes' video
+    mtimes and the victim's unfinished scenes.
+
+    Not "every scene paid for": an instance holds at most the endpoint's request slots (4) at
+    once, so with five runs on one instance the fifth is paid only when one of its four ends,
+    and the victim's scenes may all have ended by then."""
     deadline = time.monotonic() + 180
     url = cluster.instances[0].url
+    seen: list[str] = []
     while time.monotonic() < deadline:
         if story_task.done():
             raise AssertionError(f"the story finished before the kill point: "
-                                 f"{story_task.result().get('errors')}")
+                                 f"{story_task.result().get('errors')}; seen: {seen[-8:]}")
         runs = await scene_runs(url, "killed", keys)
         videos = {k: out / "killed" / f"scene_{k}" / "video.mp4" for k in keys}
         done = {k: p.stat().st_mtime_ns for k, p in videos.items() if p.exists()}
@@ -185,8 +209,11 @@ async def wait_for_kill_point(cluster: Cluster, victim: Instance, fake: FakeFalS
         victims = [k for k, r in runs.items()
                    if r and r[-1]["run_id"] in picked and r[-1]["status"] == "running"
                    and k not in done]
-        if done and victims and submits(fake) >= len(keys):
+        paid = await asyncio.to_thread(paid_scenes, cluster.database_url, "killed")
+        seen.append(f"done={sorted(done)} victims={victims} paid={sorted(paid)} "
+                    f"submits={submits(fake)}")
+        if done and victims and set(victims) <= paid:
             return done, victims
         await asyncio.sleep(0.2)
-    raise AssertionError("no moment with finished scenes and scenes running on the victim")
-
+    raise AssertionError(f"no moment with finished scenes and paid scenes running on the "
+                         f"victim; seen: {seen[-8:]}")
