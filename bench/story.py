@@ -7,7 +7,9 @@ Each measurement runs in a fresh process (so peak memory is its own), on a fresh
 
 - baseline: for every scene, ``plan_video`` -> ``render_clip`` -> ``assess_clip``, sequentially;
 - story run with ``max_concurrency`` 1 and 2: ``run_story`` (image checks, planning, render,
-  quality gate, atomic versioned storage, SQLite checkpoints, story summary).
+  quality gate, atomic versioned storage, SQLite checkpoints, story summary);
+- the same with ``max_concurrency`` 2 and LangGraph's default durability, ``"async"``
+  (checkpoints written while the next step runs), to show what waiting for each costs.
 
 Prints medians over ``--runs`` and each as a ratio to the baseline median of the same run.
 """
@@ -48,10 +50,13 @@ print(json.dumps({"wall": wall, "rss_mb": rss_mb}))
 
 STORY_RUN = r"""
 import asyncio, json, resource, sys, time
+from video_agent import runner
 from video_agent.context import VideoAgentContext
 from video_agent.runner import run_story
 from video_agent.story import load_story
 
+if len(sys.argv) > 4:
+    runner.DURABILITY = sys.argv[4]
 story = load_story(sys.argv[1])
 started = time.perf_counter()
 run = asyncio.run(run_story(story, VideoAgentContext(output_dir=sys.argv[2]),
@@ -77,18 +82,19 @@ def main() -> None:
     args = parser.parse_args()
     variants = {"baseline (plan+render+assess, sequential)": (BASELINE, ()),
                 "story run, max_concurrency 1": (STORY_RUN, ("1",)),
-                "story run, max_concurrency 2": (STORY_RUN, ("2",))}
+                "story run, max_concurrency 2": (STORY_RUN, ("2",)),
+                "story run, max_concurrency 2, async checkpoints": (STORY_RUN, ("2", "async"))}
     results: dict[str, list[dict[str, float]]] = {name: [] for name in variants}
     for _ in range(args.runs):  # interleaved, so load changes hit every variant alike
         for name, (code, extra) in variants.items():
             results[name].append(measure(code, args.story, *extra))
     base = statistics.median(r["wall"] for r in results[next(iter(variants))])
     print(f"story {Path(args.story).name}, medians of {args.runs} runs")
-    print(f"{'variant':44} {'wall s':>8} {'x base':>7} {'peak RSS MB':>12}")
+    print(f"{'variant':48} {'wall s':>8} {'x base':>7} {'peak RSS MB':>12}")
     for name, runs in results.items():
         wall = statistics.median(r["wall"] for r in runs)
         rss = statistics.median(r["rss_mb"] for r in runs)
-        print(f"{name:44} {wall:8.2f} {wall / base:7.2f} {rss:12.0f}")
+        print(f"{name:48} {wall:8.2f} {wall / base:7.2f} {rss:12.0f}")
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ from langgraph_sdk import get_client
 from langgraph_sdk.errors import ConflictError, LangGraphError
 from pydantic import ValidationError
 
+from video_agent.adapters.checkpoints import DURABILITY
 from video_agent.context import VideoAgentContext
 from video_agent.models import SceneError, SceneVideo
 from video_agent.state import SceneInput, scene_update
@@ -138,7 +139,7 @@ async def run_scene_remotely(state: SceneInput, ctx: VideoAgentContext,
                 run = await client.runs.create(
                     thread_id, ctx.scene_assistant_id, input=payload,
                     context=context, config={"configurable": {TASK_KEY: task_key}},
-                    multitask_strategy="reject")
+                    multitask_strategy="reject", durability=DURABILITY)
             except ConflictError:  # a run started on the thread meanwhile: join that one
                 run = await _existing_run(client, thread_id, task_key)
                 if run is None:

@@ -23,7 +23,7 @@ from typing import Any, cast
 
 from langchain_core.runnables import RunnableConfig
 
-from video_agent.adapters.checkpoints import open_checkpointer
+from video_agent.adapters.checkpoints import DURABILITY, open_checkpointer
 from video_agent.adapters.state_stores import is_postgres
 from video_agent.context import VideoAgentContext
 from video_agent.graph import build_story_graph
@@ -119,7 +119,8 @@ async def _run(story: Story, ctx: VideoAgentContext, max_concurrency: int,
             on_event(_resumed_plan(story.story_id,
                                    await graph.aget_state(config, subgraphs=True)))
         async for namespace, mode, chunk in graph.astream(
-                payload, config, context=ctx, stream_mode=["custom", "updates"], subgraphs=True):
+                payload, config, context=ctx, stream_mode=["custom", "updates"], subgraphs=True,
+                durability=DURABILITY):
             if on_event is None:
                 continue
             if mode == "custom" and isinstance(chunk, dict):

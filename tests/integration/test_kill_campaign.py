@@ -247,15 +247,21 @@ def test_clip_made_again_after_a_kill_is_one_attempt(stories: dict[str, Path],
         assert [e["render_id"] for e in lines] == [meta["metadata"]["render_id"]], lines
 
 
+@pytest.mark.parametrize("checkpoints", ["as_they_come", "slowed"])
 def test_rejected_clip_killed_after_its_journal_line_is_made_again_as_it_was(
-        tmp_path: Path) -> None:
+        checkpoints: str, tmp_path: Path) -> None:
     """Killed right after the gate's rejection was journalled (not checkpointed): the rerun
     makes the same clip again (the same request, for a paid provider), not a new generation,
-    and the metadata lists what one uninterrupted run lists."""
+    and the metadata lists what one uninterrupted run lists.
+
+    ``slowed``: every checkpoint write takes 0.3 s longer, so the gate (quick on a broken clip)
+    journals its rejection before the primary's checkpoint is on disk unless the run waits for
+    each checkpoint: the rerun then asked for a new clip."""
     story = write_story(tmp_path / "story.json", STORY_ID, [
         {"scene_number": 1, "scene_content": "A slow pan across the hills.",
          "image_path": str(still(tmp_path / "a.jpg")), "layer1_analysis": "4 seconds."}])
-    paths = os.pathsep.join([str(ROOT / "src"), str(ROOT / "tests"),
+    slowed = [str(ROOT / "tests" / "slow_checkpoints")] if checkpoints == "slowed" else []
+    paths = os.pathsep.join([*slowed, str(ROOT / "src"), str(ROOT / "tests"),
                              os.environ.get("PYTHONPATH", "")])
     env = {"PYTHONPATH": paths}
     args = ("--primary", "py:providers_for_tests:broken_clip", "--fallback", "local:draft")

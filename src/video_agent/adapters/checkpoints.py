@@ -23,9 +23,17 @@ from urllib.parse import urlsplit
 import aiosqlite
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+from langgraph.types import Durability
 from pydantic import BaseModel
 
 from video_agent import models
+
+DURABILITY: Durability = "sync"
+"""How the project's runs checkpoint (the CLI, the page, scene runs it starts on a server): each
+step's checkpoint is written before the next step starts. LangGraph's default, ``"async"``, writes
+it while the next step runs, so a kill could keep a step's side effects (an attempts-journal line,
+a paid request) and lose the checkpoint of the step before it; the rerun would then ask for a new
+clip where the killed run was judging the one it had."""
 
 
 def state_serializer() -> JsonPlusSerializer:
