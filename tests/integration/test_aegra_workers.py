@@ -113,6 +113,9 @@ async def test_a_story_spreads_its_scenes_over_both_instances(
     owners = {key: cluster.owner_of(r[0]["run_id"]) for key, r in runs.items()}
     assert all(len(o) == 1 for o in owners.values()), owners
     assert {o[0] for o in owners.values()} == {"a", "b"}, owners
+    # Every run waited for each checkpoint: the story run by aegra.json's default, the scene
+    # runs because remote_scene asks for it.
+    assert await asyncio.to_thread(run_durabilities, cluster.database_url) == {"sync"}
 
     # The failed scene alone, as a new run on its thread through the server API.
     still(tmp_path / "images" / "later.jpg", seed=9)
@@ -172,6 +175,14 @@ async def test_a_killed_instance_loses_no_finished_scene_and_repays_nothing(
         assert len(runs[key]) == 1 and runs[key][0]["status"] == "success", runs[key]
         owners = ["b"] if key in ended_on_b else ["a", "b"]
         assert cluster.owner_of(runs[key][0]["run_id"]) == owners
+
+
+def run_durabilities(database_url: str) -> set[str | None]:
+    """The durability each run on the cluster was executed with, as Aegra stored its job."""
+    with psycopg.connect(database_url, connect_timeout=5) as conn:
+        rows = conn.execute(
+            "SELECT execution_params->'execution'->>'durability' FROM runs").fetchall()
+    return {row[0] for row in rows}
 
 
 def paid_scenes(database_url: str, story_id: str) -> set[str]:

@@ -21,6 +21,7 @@ from video_agent.remote import (
     _existing_run,
     _scene_output,
     remote_context,
+    run_scene_remotely,
     scene_thread_id,
 )
 
@@ -85,14 +86,43 @@ def test_a_scene_runs_output_becomes_story_models() -> None:
 class _Runs:
     def __init__(self, runs: list[dict[str, Any]]) -> None:
         self._runs = runs
+        self.created: list[dict[str, Any]] = []
 
     async def list(self, thread_id: str, limit: int = 10) -> list[dict[str, Any]]:
         return self._runs
+
+    async def create(self, thread_id: str, assistant_id: str, **kwargs: Any) -> dict[str, Any]:
+        self.created.append(kwargs)
+        return _run("new", "pending")
+
+    async def join(self, thread_id: str, run_id: str) -> dict[str, Any]:
+        return {"errors": {"1": {"scene": "1", "stage": "store", "message": "disk full"}}}
+
+
+class _Threads:
+    async def create(self, **kwargs: Any) -> dict[str, Any]:
+        return {}
 
 
 class _Client:
     def __init__(self, runs: list[dict[str, Any]]) -> None:
         self.runs = _Runs(runs)
+        self.threads = _Threads()
+
+    async def aclose(self) -> None:
+        pass
+
+
+async def test_a_scene_run_waits_for_each_checkpoint(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Created with ``durability="sync"``, whatever the server's default: a worker killed
+    between two steps never keeps a step's journal line without the step before it."""
+    client = _Client([])
+    monkeypatch.setattr("video_agent.remote.get_client", lambda url: client)
+    ctx = VideoAgentContext(scene_graph_url="http://127.0.0.1:9")
+    update = await run_scene_remotely({"story_id": "s", "scene": {"scene_number": 1}},  # type: ignore[typeddict-item]
+                                      ctx, "task")
+    assert update["errors"]["1"].message == "disk full"
+    assert [c["durability"] for c in client.runs.created] == ["sync"]
 
 
 def _run(run_id: str, status: str, task: str | None = None, at: str = "1") -> dict[str, Any]:
