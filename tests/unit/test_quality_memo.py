@@ -78,11 +78,40 @@ def test_clear_forgets_everything() -> None:
     assert memo.get("a", lambda: 2) == 2
 
 
+def test_a_search_running_across_clear_is_not_kept() -> None:
+    memo: Memo[int] = Memo()
+    inside, release = threading.Event(), threading.Event()
+
+    def slow() -> int:
+        inside.set()
+        release.wait(10)
+        return 1
+
+    with ThreadPoolExecutor(1) as pool:
+        running = pool.submit(memo.get, "a", slow)
+        assert inside.wait(10)
+        memo.clear()
+        fresh = memo.get("a", lambda: 2)  # searched again, not waiting for the forgotten one
+        release.set()
+        assert running.result(10) == 1  # its caller still gets its result
+    assert fresh == 2 and memo.get("a", lambda: 3) == 2  # the fresh result is the one kept
+
+
 def test_cleared_waiting_hands_nothing_over() -> None:
     waiting: Waiting[str] = Waiting(100)
     waiting.put("a", "still", 10)
     waiting.clear()
     assert len(waiting) == 0 and waiting.take("a") is None
+
+
+def test_a_value_made_across_clear_is_not_kept() -> None:
+    waiting: Waiting[str] = Waiting(100)
+    ticket = waiting.ticket()
+    waiting.clear()
+    waiting.put("a", "read before the clear", 10, ticket)
+    assert waiting.take("a") is None
+    waiting.put("a", "read after it", 10, waiting.ticket())
+    assert waiting.take("a") == "read after it"
 
 
 def test_the_digest_tells_apart_one_pixel_and_one_shape() -> None:

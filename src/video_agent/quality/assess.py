@@ -121,9 +121,10 @@ def prepare_still(path: str | Path, names: Sequence[str] = ()) -> None:
     the unchanged file takes the still as read, and any gate finds the faces in the ``memo``;
     a still that cannot be read is left for the gate to report."""
     key = _file_key(path)  # taken first: a file rewritten during the read is not kept
+    ticket = _PREPARED.ticket()  # a ``forget`` during the read keeps nothing
     still = _Still.read(path, names)
     if key is not None and still.rgb is not None and still.gray is not None:
-        _PREPARED.put(key, still, still.rgb.nbytes + still.gray.nbytes)
+        _PREPARED.put(key, still, still.rgb.nbytes + still.gray.nbytes, ticket)
 
 
 def forget() -> None:

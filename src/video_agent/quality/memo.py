@@ -61,21 +61,25 @@ class Memo(Generic[T]):
             result = search()
         except BaseException as exc:
             with self._lock:
-                del self._running[key]
+                if self._running.get(key) is mine:
+                    del self._running[key]
             mine.set_exception(exc)
             raise
         with self._lock:
-            del self._running[key]
-            self._done[key] = result
-            while len(self._done) > self._size:
-                self._done.popitem(last=False)
+            if self._running.get(key) is mine:  # else forgotten (``clear``) while it ran
+                del self._running[key]
+                self._done[key] = result
+                while len(self._done) > self._size:
+                    self._done.popitem(last=False)
         mine.set_result(result)
         return result
 
     def clear(self) -> None:
-        """Forget every result (a benchmark's cold start)."""
+        """Forget every result, and every search still running (its callers get its result,
+        the memo does not keep it): a benchmark's cold start."""
         with self._lock:
             self._done.clear()
+            self._running.clear()
 
     def __len__(self) -> int:
         with self._lock:
@@ -90,12 +94,21 @@ class Waiting(Generic[T]):
         self._limit = limit
         self._lock = threading.Lock()
         self._items: OrderedDict[Hashable, tuple[T, int]] = OrderedDict()
+        self._cleared = 0
 
-    def put(self, key: Hashable, value: T, size: int) -> None:
-        """Keep ``value`` (``size`` bytes) for the next ``take`` of ``key``."""
+    def ticket(self) -> int:
+        """Taken before making a value: a ``put`` with it after a ``clear`` keeps nothing."""
+        with self._lock:
+            return self._cleared
+
+    def put(self, key: Hashable, value: T, size: int, ticket: int | None = None) -> None:
+        """Keep ``value`` (``size`` bytes) for the next ``take`` of ``key``, unless everything
+        was cleared since ``ticket`` was taken."""
         if size > self._limit:
             return
         with self._lock:
+            if ticket is not None and ticket != self._cleared:
+                return
             self._items.pop(key, None)
             self._items[key] = (value, size)
             while sum(s for _, s in self._items.values()) > self._limit:
@@ -108,9 +121,10 @@ class Waiting(Generic[T]):
         return None if item is None else item[0]
 
     def clear(self) -> None:
-        """Drop everything waiting."""
+        """Drop everything waiting, and what is being made for it (see ``ticket``)."""
         with self._lock:
             self._items.clear()
+            self._cleared += 1
 
     def __len__(self) -> int:
         with self._lock:
