@@ -4,9 +4,13 @@
 from __future__ import annotations
 
 import shutil
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import pytest
@@ -20,6 +24,7 @@ from video_agent.models import MotionSpec, SceneSpec, VideoParams
 from video_agent.quality import assess, assess_clip, composition, forget, prepare_still
 from video_agent.runner import run_story
 from video_agent.story import load_story
+from video_agent.video_agent_node import generation
 
 ended: list[float] = []
 """When each counted search ended."""
@@ -145,3 +150,31 @@ async def test_the_still_is_searched_while_the_provider_works(
     assert meta["slot"] == "primary"
     assert len(searches) == 1
     assert ended[0] < providers_for_tests.slow_calls[0], "searched only after the clip came"
+
+
+async def test_a_failed_attempt_does_not_leave_its_still_to_be_read(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both providers fail at once while the pool is busy: their still jobs, not yet started,
+    are cancelled instead of reading a still no gate will judge."""
+    busy = threading.Event()
+    jobs: list[Future[Any]] = []
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(busy.wait, 30)  # the pool's one worker stays busy through the run
+
+        def submit(*args: Any) -> Future[Any]:
+            jobs.append(pool.submit(*args))
+            return jobs[-1]
+
+        monkeypatch.setattr(generation, "cpu_pool",
+                            SimpleNamespace(pool=lambda: SimpleNamespace(submit=submit)))
+        still = shutil.copy(EXAMPLES / "portrait.jpg", tmp_path / "portrait.jpg")
+        story_file = write_story(tmp_path / "story.json", "down", [{
+            "scene_number": 1, "scene_content": "A slow pan.",
+            "image_path": str(still), "layer1_analysis": "4 seconds."}])
+        ctx = VideoAgentContext(output_dir=str(tmp_path / "out"),
+                                primary="py:providers_for_tests:unavailable",
+                                fallback="py:providers_for_tests:unavailable")
+        run = await run_story(load_story(story_file), ctx)
+        busy.set()
+    assert run.errors["1"] is not None and "every provider failed" in run.errors["1"].message
+    assert len(jobs) == 2 and all(job.cancelled() for job in jobs), jobs

@@ -70,11 +70,15 @@ async def attempt(state: SceneState, runtime: Runtime[VideoAgentContext], slot: 
     # What the gate looks for on the still (faces, named subjects) is found while the provider
     # works, so judging the clip costs little more than decoding it (``prepare_still``): a job
     # of the CPU pool like the others, not awaited.
-    cpu_pool.pool().submit(prepare_still, request.image.path, fitted.motion.focus_points)
+    prepared = cpu_pool.pool().submit(prepare_still, request.image.path,
+                                      fitted.motion.focus_points)
     try:
         result = await asyncio.wait_for(provider.generate(request, report),
                                         timeout=ctx.provider_timeout_s)
-    except (ProviderError, TimeoutError) as exc:
+    except BaseException as exc:
+        prepared.cancel()  # no clip to judge: a job not yet started reads nothing
+        if not isinstance(exc, ProviderError | TimeoutError):
+            raise  # a cancelled run, or a bug in the provider: not a failed attempt
         failed, critical, field = failed_attempt(exc, slot, provider, ctx.provider_timeout_s)
         failed = failed.model_copy(update={"elapsed_s": _since(started),
                                            "conflicts": conflicts})
