@@ -174,7 +174,9 @@ async def test_a_failed_attempt_does_not_leave_its_still_to_be_read(
         ctx = VideoAgentContext(output_dir=str(tmp_path / "out"),
                                 primary="py:providers_for_tests:unavailable",
                                 fallback="py:providers_for_tests:unavailable")
-        run = await run_story(load_story(story_file), ctx)
-        busy.set()
+        try:
+            run = await run_story(load_story(story_file), ctx)
+        finally:
+            busy.set()  # a failed run does not keep the pool (and the test) waiting 30 s
     assert run.errors["1"] is not None and "every provider failed" in run.errors["1"].message
     assert len(jobs) == 2 and all(job.cancelled() for job in jobs), jobs
